@@ -1,0 +1,74 @@
+"""Command line: parses arguments, dispatches to `commands/<name>.py`, turns errors into exit codes.
+
+This is the only module that prints errors or exits. Command modules are imported only when
+their command runs, so `orchestrate why` does not pay for what `orchestrate build` needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from orchestrator import __version__
+from orchestrator.errors import OrchestratorError
+
+# name -> (module under orchestrator.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "graph": ("graph", "show the dependency graph of targets"),
+    "why": ("why", "who needs a package, through what, and whether it will be rebuilt"),
+    "query": ("query", "deps / rdeps / path queries for scripts"),
+    "plan": ("plan", "what must be built, in which order, and why"),
+    "build": ("build", "build what changed, in parallel, and publish it"),
+    "fetch": ("fetch", "download every source into the source cache"),
+    "clean": ("clean", "remove cached logs, records, sources and the render cache"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orchestrate", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"orchestrate {__version__}")
+    parser.add_argument("-C", dest="directory", type=Path, help="workspace directory")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _command_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
+    module = importlib.import_module(f"orchestrator.commands.{COMMANDS[name][0]}")
+    parser = argparse.ArgumentParser(prog=f"orchestrate {name}", description=COMMANDS[name][1])
+    module.add_arguments(parser)
+    return parser, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    top, rest = _parser().parse_known_args(argv)
+    debug = top.debug or "--debug" in rest
+    rest = [a for a in rest if a != "--debug"]
+    try:
+        parser, module = _command_parser(top.command)
+        args = parser.parse_args(rest)
+        args.directory = top.directory
+        args.debug = debug
+        return int(module.run(args) or 0)
+    except OrchestratorError as exc:
+        if debug:
+            raise
+        for line in exc.lines():
+            print(f"error: {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Recipes: discovery, the two formats (raw), and rendering to typed `Recipe`s."""

@@ -1,0 +1,90 @@
+"""The records recipes pass through: RawRecipe (read, unrendered) → Recipe (rendered, typed).
+
+These are the contract between recipe rendering and everything after it (graph, hashing,
+plan, builders). They are immutable and hold no absolute paths: every path is relative to
+the workspace root, in POSIX form, so nothing machine-specific leaks into hashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SECTIONS = ("build", "host", "run", "test")
+RecipeFormat = Literal["meta.yaml", "recipe.yaml"]
+
+
+@dataclass(frozen=True)
+class RawRecipe:
+    target: str  # "//recipes/python-six", "//internal/own-util"
+    path: str  # recipe file, workspace-relative: "internal/own-util/conda/meta.yaml"
+    format: RecipeFormat
+    text: str
+
+    @property
+    def directory(self) -> str:
+        return self.path.rsplit("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    name: str  # package name: "python-dateutil"
+    spec: str  # as written after rendering: "python-dateutil >=2.8"
+    section: str  # one of SECTIONS
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    version: str
+    build_number: int = 0
+    noarch: str | None = None  # "python", "generic" or None
+    requirements: tuple[Requirement, ...] = ()
+    run_exports: tuple[str, ...] = ()
+
+    def requirements_in(self, *sections: str) -> tuple[Requirement, ...]:
+        return tuple(r for r in self.requirements if r.section in sections)
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: Literal["url", "path", "git"]
+    url: str | None = None  # url sources and git sources
+    sha256: str | None = None
+    path: str | None = None  # path sources: workspace-relative directory or file
+    git_rev: str | None = None  # git sources: the rev as written (tag, branch or commit)
+    patches: tuple[str, ...] = ()  # workspace-relative
+    target_directory: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A recipe rendered for one platform and variant."""
+
+    target: str
+    path: str  # recipe file, workspace-relative
+    format: RecipeFormat
+    outputs: tuple[Output, ...]
+    sources: tuple[Source, ...] = ()
+    files: tuple[str, ...] = ()  # every file in the recipe directory, workspace-relative, sorted
+    skipped: bool = False  # `build: skip: true` on this platform: requirements are empty
+    variant: tuple[tuple[str, str], ...] = ()  # variant keys the recipe uses, sorted
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # `data` is the whole rendered recipe (selectors applied, templates resolved), the
+    # input to hashing and to translation for builders. Treat it as read-only.
+
+    @property
+    def directory(self) -> str:
+        return self.path.rsplit("/", 1)[0]
+
+    @property
+    def package_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outputs)
+
+    def requirements(self) -> tuple[Requirement, ...]:
+        """Requirements of all outputs, de-duplicated, in a stable order."""
+        seen: dict[tuple[str, str, str], Requirement] = {}
+        for output in self.outputs:
+            for req in output.requirements:
+                seen.setdefault((req.section, req.name, req.spec), req)
+        return tuple(seen.values())

@@ -1,0 +1,160 @@
+"""WORKSPACE.toml → Workspace: the validated configuration and the root it lives in."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from orchestrator.errors import WorkspaceError
+
+WORKSPACE_FILE = "WORKSPACE.toml"
+KNOWN_PLATFORMS = (
+    "linux-64", "linux-aarch64", "linux-ppc64le", "osx-64", "osx-arm64", "win-64", "noarch",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkspaceSection(_Strict):
+    name: str
+    roots: tuple[str, ...] = ("recipes", "internal")
+    platform: str = "linux-64"
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        if value not in KNOWN_PLATFORMS:
+            raise ValueError(f"unknown platform {value!r}; one of {', '.join(KNOWN_PLATFORMS)}")
+        return value
+
+
+class ChannelsSection(_Strict):
+    target: str = "cache/channel"
+    extra: tuple[str, ...] = ()
+
+
+class BuildOverride(_Strict):
+    """Per-target settings, e.g. a recipe that needs another image."""
+
+    image: str | None = None
+    container: Literal["none", "docker", "podman"] | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    network: bool | None = None
+
+
+class BuildSection(_Strict):
+    builder: Literal["rattler-build", "conda-build"] = "rattler-build"
+    container: Literal["none", "docker", "podman"] = "none"
+    image: str = ""
+    mounts: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    network: bool = True
+    timeout: float = Field(default=3600.0, gt=0)
+    jobs: int = Field(default=0, ge=0)
+    overrides: dict[str, BuildOverride] = {}
+
+
+class WorkspaceConfig(_Strict):
+    workspace: WorkspaceSection
+    variant: dict[str, str] = {"python": "3.11"}
+    channels: ChannelsSection = ChannelsSection()
+    build: BuildSection = BuildSection()
+
+    @field_validator("variant", mode="before")
+    @classmethod
+    def _variant_values_as_text(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: v if isinstance(v, str) else str(v) for k, v in value.items()}
+        return value
+
+
+class Workspace(BaseModel):
+    """A workspace: its root directory and its configuration."""
+
+    model_config = ConfigDict(frozen=True)
+
+    root: Path
+    config: WorkspaceConfig
+
+    @property
+    def name(self) -> str:
+        return self.config.workspace.name
+
+    @property
+    def platform(self) -> str:
+        return self.config.workspace.platform
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def target_channel(self) -> str:
+        """The target channel as a URL or an absolute path."""
+        return resolve_channel(self.root, self.config.channels.target)
+
+    @property
+    def extra_channels(self) -> list[str]:
+        return [resolve_channel(self.root, c) for c in self.config.channels.extra]
+
+
+def resolve_channel(root: Path, channel: str) -> str:
+    """Relative local channels are relative to the workspace root."""
+    if "://" in channel:
+        return channel
+    path = Path(channel)
+    return str(path if path.is_absolute() else root / path)
+
+
+def parse_workspace_config(data: dict, file: str) -> WorkspaceConfig:
+    try:
+        return WorkspaceConfig.model_validate(data)
+    except ValidationError as exc:
+        raise WorkspaceError(f"{file}: {_first_problem(exc)}") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    return f"{key}: {err['msg']}"
+
+
+def read_workspace(root: Path) -> Workspace:
+    file = root / WORKSPACE_FILE
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WorkspaceError(f"{file}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{file}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{file}: invalid TOML: {exc}") from None
+    return Workspace(root=root.resolve(), config=parse_workspace_config(data, str(file)))
+
+
+def find_workspace_root(start: Path) -> Path:
+    """Walk up from `start` to the first directory holding WORKSPACE.toml (like Bazel)."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if (directory / WORKSPACE_FILE).is_file():
+            return directory
+    raise WorkspaceError(
+        f"no {WORKSPACE_FILE} in {start} or any parent directory "
+        "(hint: run inside a workspace or pass -C DIR)"
+    )
+
+
+def load_workspace(directory: Path | None = None, explicit: bool = False) -> Workspace:
+    """The workspace at `directory` (with -C) or found above the current directory."""
+    start = directory or Path.cwd()
+    root = start.resolve() if explicit else find_workspace_root(start)
+    return read_workspace(root)
