@@ -56,7 +56,7 @@ class CycleError(OrchestratorError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        steps = " -> ".join(f"{a} --{req}-->" for a, _, req in self.cycle)
+        steps = " ".join(f"{a} --{req}-->" for a, _, req in self.cycle)
         first = self.cycle[0][0] if self.cycle else ""
         return (
             f"dependency cycle: {steps} {first} "

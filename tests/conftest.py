@@ -1,0 +1,123 @@
+"""Shared fixtures: real workspaces in real git repositories, the CLI run in-process, recipes.
+
+- `make_workspace(files, git=True)` writes `files` (path → text) under a fresh directory,
+  adds a minimal WORKSPACE.toml unless given, and commits everything in a real git repository.
+- `run_cli(args, cwd=None)` runs `orchestrator.cli.main(args)` and returns (code, out, err).
+- `make_recipe(target, *outputs, ...)` builds a rendered `Recipe` record for pure unit tests;
+  `output(name, "host: pip", "run: python >=3.8", version=...)` builds one of its outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from orchestrator.recipes.model import Output, Recipe, Requirement
+
+DEFAULT_WORKSPACE_TOML = '[workspace]\nname = "test-org"\n'
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in `root` with a fixed identity; returns stdout."""
+    env = {**os.environ, **_GIT_ENV, "HOME": str(root)}
+    done = subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def commit_all(root: Path, message: str = "change") -> str:
+    """Commit everything in `root`; returns the new commit id."""
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--allow-empty", "-m", message)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def make_workspace(tmp_path):
+    """make_workspace(files, git=True, name="ws") -> Path of a new workspace."""
+
+    def make(files: dict[str, str], git_repo: bool = True, name: str = "ws") -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        write_files(root, {"WORKSPACE.toml": DEFAULT_WORKSPACE_TOML, **files})
+        if git_repo:
+            git(root, "init", "-q", "-b", "main")
+            commit_all(root, "initial")
+        return root
+
+    return make
+
+
+class CliResult(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+def invoke_cli(args: list[str], cwd: Path | None = None) -> CliResult:
+    from orchestrator.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        os.chdir(previous)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def run_cli():
+    """run_cli(args, cwd=None) -> CliResult(code, out, err), running the CLI in-process."""
+    return invoke_cli
+
+
+def output(name: str, *requirements: str, version: str = "1.0", **fields) -> Output:
+    """`output("a", "host: pip", "run: b >=1")`: each requirement is `section: spec`."""
+    reqs = []
+    for text in requirements:
+        section, spec = (part.strip() for part in text.split(":", 1))
+        reqs.append(Requirement(spec.split()[0], spec, section))
+    return Output(name, version, requirements=tuple(reqs), **fields)
+
+
+def recipe(target: str, *outputs: Output | str, **fields) -> Recipe:
+    """A rendered recipe for `target`; a str output is a package without requirements."""
+    outs = tuple(output(o) if isinstance(o, str) else o for o in outputs)
+    path = f"{target[2:]}/meta.yaml"
+    return Recipe(target=target, path=path, format="meta.yaml", outputs=outs, **fields)
+
+
+@pytest.fixture
+def make_recipe():
+    """make_recipe(target, *outputs, **fields) -> Recipe (see `recipe` and `output`)."""
+    return recipe
+
+
+@pytest.fixture
+def make_output():
+    return output
