@@ -1,0 +1,122 @@
+"""proc.run: real child processes, real process groups, real signals."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from orchestrator import proc
+
+
+def _alive(pid: int) -> bool:
+    """Alive and not a zombie (PID 1 here may not reap orphans)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _spawner(pidfile: Path) -> list[str]:
+    """A shell that starts a grandchild `sleep 100`, writes both pids, then waits."""
+    script = f'sleep 100 & echo "$$ $!" > {pidfile}; echo started; wait'
+    return ["sh", "-c", script]
+
+
+def _pids_when_written(pidfile: Path) -> list[int]:
+    for _ in range(200):
+        if pidfile.exists() and pidfile.read_text().strip().count(" ") == 1:
+            return [int(p) for p in pidfile.read_text().split()]
+        time.sleep(0.02)
+    raise AssertionError("the child never wrote its pids")
+
+
+def test_output_and_errors_go_to_the_log(tmp_path):
+    log = tmp_path / "logs" / "build.log"
+    done = proc.run(["sh", "-c", "echo out; echo err >&2"], log=log)
+    assert done.returncode == 0
+    text = log.read_text()
+    assert "$ sh -c 'echo out; echo err >&2'" in text
+    assert "out\n" in text and "err\n" in text
+
+
+def test_failure_carries_command_code_and_tail(tmp_path):
+    log = tmp_path / "build.log"
+    script = "for i in $(seq 1 50); do echo line $i; done; exit 3"
+    with pytest.raises(proc.ProcessFailed) as info:
+        proc.run(["sh", "-c", script], log=log)
+    err = info.value
+    assert err.returncode == 3
+    assert err.argv == ("sh", "-c", script)
+    assert err.tail[-1] == "line 50" and len(err.tail) == proc.TAIL_LINES
+    assert "return code 3" in str(err) and str(log) in str(err)
+
+
+def test_missing_program_is_a_process_failure(tmp_path):
+    with pytest.raises(proc.ProcessFailed, match="could not start"):
+        proc.run(["/nonexistent/tool"], log=tmp_path / "log")
+
+
+def test_env_and_cwd_are_passed(tmp_path):
+    log = tmp_path / "log"
+    proc.run(["sh", "-c", "echo $GREETING; pwd"], log=log, env={"GREETING": "hi",
+             "PATH": os.environ["PATH"]}, cwd=tmp_path)
+    assert log.read_text().splitlines()[1:] == ["hi", str(tmp_path)]
+
+
+def test_timeout_kills_child_and_grandchild(tmp_path):
+    pidfile = tmp_path / "pids"
+    started = time.monotonic()
+    with pytest.raises(proc.ProcessTimedOut, match="timed out after 1s"):
+        proc.run(_spawner(pidfile), log=tmp_path / "log", timeout=1, grace=2)
+    assert time.monotonic() - started < 10
+    pids = _pids_when_written(pidfile)
+    assert not any(_alive(p) for p in pids)
+
+
+def test_cancel_event_kills_the_group(tmp_path):
+    pidfile = tmp_path / "pids"
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    with pytest.raises(proc.ProcessCancelled):
+        proc.run(_spawner(pidfile), log=tmp_path / "log", cancel=cancel)
+    assert not any(_alive(p) for p in _pids_when_written(pidfile))
+
+
+def test_sigkill_after_grace_when_sigterm_is_ignored(tmp_path):
+    pidfile = tmp_path / "pids"
+    script = f"trap '' TERM; echo $$ > {pidfile}; while true; do sleep 0.1; done"
+    started = time.monotonic()
+    with pytest.raises(proc.ProcessTimedOut):
+        proc.run(["sh", "-c", script], log=tmp_path / "log", timeout=0.5, grace=1)
+    assert 1.4 < time.monotonic() - started < 10
+    assert not _alive(int(pidfile.read_text()))
+
+
+def test_ctrl_c_in_the_caller_kills_the_group(tmp_path):
+    """A real SIGINT to a Python process running proc.run: its grandchild dies with it."""
+    pidfile = tmp_path / "pids"
+    code = (
+        "import sys; from pathlib import Path; from orchestrator import proc\n"
+        f"proc.run({_spawner(pidfile)!r}, log=Path({str(tmp_path / 'log')!r}), grace=2)\n"
+    )
+
+
+    parent = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    pids = _pids_when_written(pidfile)
+    parent.send_signal(2)
+    _, err = parent.communicate(timeout=20)
+    assert b"KeyboardInterrupt" in err
+    assert not any(_alive(p) for p in pids)
+
+
+def test_background_leftovers_of_a_finished_child_are_ended(tmp_path):
+    pidfile = tmp_path / "pids"
+    proc.run(["sh", "-c", f"sleep 100 & echo $! > {pidfile}"], log=tmp_path / "log")
+    time.sleep(0.2)
+    assert not _alive(int(pidfile.read_text()))

@@ -1,0 +1,183 @@
+"""The one door for subprocesses: a log file, a timeout, a cancel event, the whole group killed.
+
+Every child starts in its own session (so its own process group); on timeout, cancellation or
+Ctrl-C the whole group gets SIGTERM, then SIGKILL after a grace period, so a build's
+grandchildren (compilers, `docker run`, test runners) never outlive it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import BuildError
+
+POLL_SECONDS = 0.05
+GRACE_SECONDS = 5.0
+TAIL_LINES = 30
+
+
+class ProcessFailed(BuildError):
+    """A child process exited non-zero: the command, its return code and the tail of its log."""
+
+    exit_code = 1
+
+    def __init__(self, argv: Sequence[str], returncode: int | None, tail: Sequence[str],
+                 log: Path | None = None, why: str = ""):
+        self.argv = tuple(argv)
+        self.returncode = returncode
+        self.tail = tuple(tail)
+        self.log = log
+        self.why = why or f"exited with return code {returncode}"
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f" (log: {self.log})" if self.log else ""
+        return f"command `{shlex.join(self.argv)}` {self.why}{where}"
+
+    def lines(self) -> list[str]:
+        return [str(self), *(f"  {line}" for line in self.tail)]
+
+
+class ProcessTimedOut(ProcessFailed):
+    """The child ran longer than its timeout; its group was killed."""
+
+
+class ProcessCancelled(ProcessFailed):
+    """The cancel event was set (or Ctrl-C); the child's group was killed."""
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    duration: float
+    log: Path
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    log: Path,
+    timeout: float | None = None,
+    cancel: threading.Event | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    grace: float = GRACE_SECONDS,
+) -> Completed:
+    """Run `argv`, appending its stdout and stderr to `log`; raise ProcessFailed unless it exits 0.
+
+    Raises ProcessTimedOut after `timeout` seconds and ProcessCancelled once `cancel` is set; in
+    both cases (and on KeyboardInterrupt) the child's whole process group is killed first.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with open(log, "ab") as out:
+        out.write(f"$ {shlex.join(argv)}\n".encode())
+        out.flush()
+        child = _spawn(argv, out, env, cwd)
+    try:
+        code = _wait(child, started, timeout, cancel)
+    except BaseException:
+        kill_group(child, grace)
+        raise
+    if code is None:
+        kill_group(child, grace)
+        raise _stopped(argv, log, timeout, cancel)
+    _reap_group(child.pid)
+    if code != 0:
+        raise ProcessFailed(argv, code, log_tail(log), log)
+    return Completed(tuple(argv), code, time.monotonic() - started, log)
+
+
+def _spawn(argv, out, env, cwd) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
+        )
+    except OSError as exc:
+        raise ProcessFailed(argv, None, (), None, f"could not start: {exc.strerror}") from None
+
+
+def _wait(child: subprocess.Popen, started: float, timeout: float | None,
+          cancel: threading.Event | None) -> int | None:
+    """The return code, or None when the timeout passed or the cancel event was set."""
+    while True:
+        try:
+            return child.wait(POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel is not None and cancel.is_set():
+            return None
+        if timeout is not None and time.monotonic() - started > timeout:
+            return None
+
+
+def _stopped(argv, log: Path, timeout, cancel) -> ProcessFailed:
+    if cancel is not None and cancel.is_set():
+        return ProcessCancelled(argv, None, log_tail(log), log, "was cancelled")
+    return ProcessTimedOut(argv, None, log_tail(log), log, f"timed out after {timeout:g}s")
+
+
+def kill_group(child: subprocess.Popen, grace: float = GRACE_SECONDS) -> None:
+    """SIGTERM the child's process group, then SIGKILL whatever is left after `grace` seconds."""
+    _signal_group(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if child.poll() is not None and not _group_alive(child.pid):
+            return
+        time.sleep(POLL_SECONDS)
+    _signal_group(child.pid, signal.SIGKILL)
+    child.wait()
+
+
+def _reap_group(pgid: int) -> None:
+    """A child that exited may leave background processes in its group: end them too."""
+    if _group_alive(pgid):
+        _signal_group(pgid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any live (not zombie) process is left in the group."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return any(_is_live_member(stat, pgid) for stat in Path("/proc").glob("[0-9]*/stat"))
+
+
+def _is_live_member(stat: Path, pgid: int) -> bool:
+    """From /proc/PID/stat: `pid (comm) state ppid pgrp ...`; the comm may hold spaces."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and int(fields[2]) == pgid
+
+
+def log_tail(log: Path, lines: int = TAIL_LINES) -> tuple[str, ...]:
+    """The last `lines` lines of a log file (empty when it cannot be read)."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 64 * 1024))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ()
+    return tuple(text.splitlines()[-lines:])
