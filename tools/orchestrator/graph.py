@@ -103,14 +103,14 @@ def _needed(recipe: Recipe) -> tuple[Requirement, ...]:
 
 def _edges(recipes: Iterable[Recipe], producers: Mapping[str, str]):
     edges: dict[tuple[str, str], list[Requirement]] = defaultdict(list)
-    external: dict[str, list[str]] = defaultdict(list)
+    external: dict[str, set[str]] = defaultdict(set)
     for recipe in recipes:
         for req in _needed(recipe):
             producer = producers.get(req.name)
             if producer is not None:
                 edges[recipe.target, producer].append(req)
-            elif recipe.target not in external[req.name]:
-                external[req.name].append(recipe.target)
+            else:
+                external[req.name].add(recipe.target)
     return (
         {key: tuple(reqs) for key, reqs in edges.items()},
         {name: tuple(sorted(targets)) for name, targets in sorted(external.items())},
@@ -180,10 +180,8 @@ def resolve_package(tg: TargetGraph, name: str) -> tuple[str | None, str | None]
 
 def with_dependencies(tg: TargetGraph, targets: Iterable[str]) -> list[str]:
     """`targets` and everything they depend on, sorted."""
-    closure = set(targets)
-    for target in list(closure):
-        closure |= nx.descendants(tg.graph, target)
-    return sorted(closure)
+    targets = set(targets)
+    return sorted(targets.union(deps(tg, targets)))
 
 
 def build_order(tg: TargetGraph, targets: Iterable[str]) -> list[str]:
@@ -229,7 +227,7 @@ def why(tg: TargetGraph, name: str, limit: int = PATH_LIMIT) -> Why:
     """Who needs `name` (a label, a package of a target or a third-party package) and how."""
     target, package = resolve_package(tg, name)
     ends = {target} if target else set(tg.external[package])
-    dependents = set().union(*(nx.ancestors(tg.graph, e) for e in ends))
+    dependents = set(rdeps(tg, ends))
     needed_by = dependents if target else dependents | ends
     allowed = dependents | ends
     tops = sorted(n for n in allowed if tg.graph.in_degree(n) == 0 and n != target)
