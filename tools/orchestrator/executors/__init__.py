@@ -1,0 +1,24 @@
+"""Where jobs run: a small Protocol and a name → implementation dict (local now, distributed later).
+
+An executor only runs what it is given: `submit(work, job)` calls `work(job)` somewhere and
+returns a `concurrent.futures.Future` of its result. It never decides what to run or when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+from orchestrator.executors.local import LocalExecutor
+
+
+class Executor(Protocol):
+    slots: int  # how many jobs may run at once
+
+    def submit(self, work: Callable[[Any], Any], job: Any) -> Future: ...
+
+    def shutdown(self) -> None: ...
+
+
+EXECUTORS: dict[str, type[Executor]] = {"local": LocalExecutor}

@@ -1,0 +1,219 @@
+"""Plan → BuildJobs, run on an executor critical path first; never knows how a build is done.
+
+The scheduler decides what starts when: a job starts once every workspace dependency it has
+in this run succeeded (built and published); ready jobs go longest-remaining-path first. A
+failure blocks its dependents; without keep_going nothing new starts after it. Ctrl-C sets the
+cancel event (the jobs' processes are killed by proc.py) and the results say `cancelled`.
+It does no I/O and prints nothing: it reports Events to a callback.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["success", "failed", "blocked", "cancelled", "skipped"]
+EventKind = Literal["started", "finished", "failed", "blocked", "cancelled", "skipped"]
+KEEP_GOING_HINT = "use --keep-going to build independent targets"
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    target: str
+    hash: str
+    outputs: tuple[Any, ...] = ()  # plan.PlannedOutput records
+    deps: tuple[str, ...] = ()  # workspace dependencies built in this same run
+    weight: float = 1.0  # predicted duration in seconds (recorded), or 1 when unknown
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobResult:
+    target: str
+    status: Status
+    duration: float = 0.0
+    reason: str = ""
+    artifacts: tuple[str, ...] = ()  # file names published to the channel
+    log: str = ""
+    tail: tuple[str, ...] = ()  # last lines of the log when the job failed
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    target: str
+    result: JobResult | None = None
+    time: float = field(default_factory=time.monotonic, compare=False)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    results: tuple[JobResult, ...]  # one per job, in the order the jobs were given
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(r.status == "success" for r in self.results)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def jobs_from_plan(plan: Any, durations: Mapping[str, float] | None = None) -> tuple[BuildJob, ...]:
+    """One job per target the plan builds, in plan order, waiting only on deps also built."""
+    durations = durations or {}
+    building = set(plan.order)
+    return tuple(
+        BuildJob(
+            target=node.target, hash=node.hash, outputs=tuple(node.outputs),
+            deps=tuple(d for d in node.deps if d in building),
+            weight=durations.get(node.target, 1.0), reasons=tuple(node.reasons),
+        )
+        for node in (plan.nodes[t] for t in plan.order)
+    )
+
+
+def critical_path(jobs: Iterable[BuildJob]) -> dict[str, float]:
+    """Each job's weight plus the heaviest chain of jobs that wait on it (longest remaining)."""
+    jobs = list(jobs)
+    dependents = _dependents(jobs)
+    by_target = {j.target: j for j in jobs}
+    remaining: dict[str, float] = {}
+    for job in reversed(_dependencies_first(jobs)):
+        after = max((remaining[d] for d in dependents[job.target]), default=0.0)
+        remaining[job.target] = by_target[job.target].weight + after
+    return remaining
+
+
+def _dependents(jobs: list[BuildJob]) -> dict[str, list[str]]:
+    known = {j.target for j in jobs}
+    dependents: dict[str, list[str]] = {j.target: [] for j in jobs}
+    for job in jobs:
+        for dep in job.deps:
+            if dep in known:
+                dependents[dep].append(job.target)
+    return dependents
+
+
+def _dependencies_first(jobs: list[BuildJob]) -> list[BuildJob]:
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(j.target for j in jobs)
+    known = set(graph)
+    graph.add_edges_from((d, j.target) for j in jobs for d in j.deps if d in known)
+    by_target = {j.target: j for j in jobs}
+    return [by_target[t] for t in nx.lexicographical_topological_sort(graph)]
+
+
+def run_jobs(
+    jobs: Iterable[BuildJob],
+    run_job: Callable[[BuildJob], JobResult],
+    executor: Any,
+    *,
+    keep_going: bool = False,
+    cancel: threading.Event | None = None,
+    on_event: Callable[[Event], None] = lambda event: None,
+) -> Outcome:
+    """Run every job through `run_job` on `executor`; see the module docstring for the rules."""
+    run = _Run(list(jobs), run_job, executor, keep_going, cancel or threading.Event(), on_event)
+    return run.until_done()
+
+
+class _Run:
+    """The state of one scheduler run: pending, running and finished jobs."""
+
+    def __init__(self, jobs, run_job, executor, keep_going, cancel, on_event):
+        self.jobs, self.run_job, self.executor = jobs, run_job, executor
+        self.keep_going, self.cancel, self.emit = keep_going, cancel, on_event
+        self.priority = critical_path(jobs)
+        self.dependents = _dependents(jobs)
+        self.pending = {j.target: j for j in jobs}
+        self.running: dict[Future, BuildJob] = {}
+        self.results: dict[str, JobResult] = {}
+        self.stopping = ""  # why no new job starts (a failure, an interruption)
+        self.interrupted = False
+
+    def until_done(self) -> Outcome:
+        while True:
+            self._start_ready()
+            if not self.running:
+                break
+            self._wait_for_one()
+        self._settle_pending()
+        results = tuple(self.results[j.target] for j in self.jobs)
+        return Outcome(results, self.interrupted)
+
+    def _start_ready(self) -> None:
+        if self.stopping:
+            return
+        free = self.executor.slots - len(self.running)
+        for job in self._ready()[: max(free, 0)]:
+            del self.pending[job.target]
+            self.running[self.executor.submit(self.run_job, job)] = job
+            self.emit(Event("started", job.target))
+
+    def _ready(self) -> list[BuildJob]:
+        ready = [j for j in self.pending.values() if all(map(self._succeeded, j.deps))]
+        return sorted(ready, key=lambda j: (-self.priority[j.target], j.target))
+
+    def _succeeded(self, target: str) -> bool:
+        """Whether `target` was built in this run (a target outside the run is already built)."""
+        if target not in self.dependents:
+            return True
+        result = self.results.get(target)
+        return result is not None and result.status == "success"
+
+    def _wait_for_one(self) -> None:
+        try:
+            done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
+        except KeyboardInterrupt:
+            self._interrupt()
+            return
+        for future in sorted(done, key=lambda f: self.running[f].target):
+            self._finish(self.running.pop(future), future)
+
+    def _interrupt(self) -> None:
+        self.interrupted = True
+        self.stopping = "cancelled"
+        self.cancel.set()
+
+    def _finish(self, job: BuildJob, future: Future) -> None:
+        result = self._result_of(job, future)
+        self.results[job.target] = result
+        kind = {"success": "finished"}.get(result.status, result.status)
+        self.emit(Event(kind, job.target, result))
+        if result.status != "failed":
+            return
+        self._block_dependents_of(job.target, job.target)
+        if not self.keep_going:
+            self.stopping = self.stopping or f"not started: {job.target} failed ({KEEP_GOING_HINT})"
+
+    def _result_of(self, job: BuildJob, future: Future) -> JobResult:
+        try:
+            return future.result()
+        except Exception as exc:  # an executor or job that crashed is a failed job, not a crash
+            status: Status = "cancelled" if self.cancel.is_set() else "failed"
+            return JobResult(job.target, status, reason=f"{type(exc).__name__}: {exc}")
+
+    def _block_dependents_of(self, target: str, root: str) -> None:
+        for dependent in self.dependents[target]:
+            if dependent in self.pending:
+                del self.pending[dependent]
+                result = JobResult(dependent, "blocked", reason=f"blocked by {root}")
+                self.results[dependent] = result
+                self.emit(Event("blocked", dependent, result))
+                self._block_dependents_of(dependent, root)
+
+    def _settle_pending(self) -> None:
+        """Jobs never started: cancelled after Ctrl-C, skipped after a failure."""
+        status: Status = "cancelled" if self.interrupted else "skipped"
+        for target in sorted(self.pending):
+            result = JobResult(target, status, reason=self.stopping or "not started")
+            self.results[target] = result
+            self.emit(Event(status, target, result))
+        self.pending.clear()
