@@ -242,3 +242,15 @@ def test_why_is_capped():
     assert len(answer.paths) == g.PATH_LIMIT
     assert answer.truncated
     assert len(answer.needed_by) == 151
+
+
+def test_why_from_a_given_target(tg):
+    answer = g.why(tg, "six", source="own-util")
+    assert answer.paths == (
+        ("//internal/own-util", "//recipes/python-dateutil", "//recipes/python-six"),
+    )
+    assert answer.needed_by == ("//internal/own-util", "//recipes/python-dateutil")
+    assert g.why(tg, "pip", source="//recipes/python-six").paths == (("//recipes/python-six",),)
+    assert g.why(tg, "attrs", source="//recipes/python-six").paths == ()
+    with pytest.raises(PatternError, match="'pip' is a third-party package"):
+        g.why(tg, "six", source="pip")

@@ -223,16 +223,31 @@ def paths(tg: TargetGraph, source: str, dest: str, limit: int = PATH_LIMIT) -> P
     return _capped_paths(tg.graph, [source], {dest}, allowed, limit)
 
 
-def why(tg: TargetGraph, name: str, limit: int = PATH_LIMIT) -> Why:
-    """Who needs `name` (a label, a package of a target or a third-party package) and how."""
+def why(tg: TargetGraph, name: str, source: str | None = None, limit: int = PATH_LIMIT) -> Why:
+    """Who needs `name` (a label, a package of a target or a third-party package) and how.
+
+    Paths start at every top-level target (nothing depends on it), or at `source` if given.
+    """
     target, package = resolve_package(tg, name)
     ends = {target} if target else set(tg.external[package])
-    dependents = set(rdeps(tg, ends))
-    needed_by = dependents if target else dependents | ends
-    allowed = dependents | ends
-    tops = sorted(n for n in allowed if tg.graph.in_degree(n) == 0 and n != target)
-    found = _capped_paths(tg.graph, tops, ends, allowed, limit)
+    allowed = set(rdeps(tg, ends)) | ends
+    if source is not None:
+        start = target_of(tg, source)
+        allowed &= {start, *deps(tg, [start])}
+        starts = [start] if start in allowed else []
+    else:
+        starts = sorted(n for n in allowed if tg.graph.in_degree(n) == 0 and n != target)
+    found = _capped_paths(tg.graph, starts, ends, allowed, limit)
+    needed_by = allowed - {target}
     return Why(target, package, tuple(sorted(needed_by)), found.paths, found.truncated)
+
+
+def target_of(tg: TargetGraph, name: str) -> str:
+    """The one target a label or package name stands for; PatternError for anything else."""
+    target, _ = resolve_package(tg, name)
+    if target is None:
+        raise PatternError(f"'{name}' is a third-party package, not a target of this workspace")
+    return target
 
 
 def _capped_paths(graph, sources, ends, allowed, limit: int) -> Paths:

@@ -1,0 +1,119 @@
+"""`orchestrate graph [TARGETS...] [--format text|dot|json]`: targets and their dependencies."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from orchestrator.commands._load import add_format, finish, load, render_tree, write, write_json
+from orchestrator.graph import TargetGraph, describe_step, select, with_dependencies
+from orchestrator.recipes.model import SECTIONS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targets", nargs="*", default=["//..."], help="patterns (default //...)")
+    add_format(parser, "text", "dot", "json")
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load(args)
+    tg = loaded.graph
+    nodes = with_dependencies(tg, select(tg, args.targets))
+    if args.format == "json":
+        write_json(graph_document(tg, nodes))
+    else:
+        write(graph_dot(tg, nodes) if args.format == "dot" else graph_text(tg, nodes))
+    return finish(loaded)
+
+
+def graph_document(tg: TargetGraph, nodes: list[str]) -> dict:
+    """The JSON document: nodes, one edge per (from, to, package), third-party packages."""
+    keep = set(nodes)
+    return {
+        "nodes": [_node(tg, n) for n in sorted(keep)],
+        "edges": [e for a, b in sorted(tg.graph.subgraph(keep).edges) for e in _edges(tg, a, b)],
+        "external": [
+            {"package": package, "required_by": [t for t in targets if t in keep]}
+            for package, targets in sorted(tg.external.items())
+            if keep.intersection(targets)
+        ],
+    }
+
+
+def _node(tg: TargetGraph, target: str) -> dict:
+    recipe = tg.recipe(target)
+    return {
+        "target": target,
+        "path": recipe.directory,
+        "recipe": recipe.path,
+        "outputs": [{"name": o.name, "version": o.version} for o in recipe.outputs],
+        "skipped": recipe.skipped,
+    }
+
+
+def _edges(tg: TargetGraph, dependent: str, dependency: str) -> list[dict]:
+    sections: dict[str, set[str]] = {}
+    for req in tg.requirements(dependent, dependency):
+        sections.setdefault(req.name, set()).add(req.section)
+    return [
+        {"from": dependent, "to": dependency, "package": package, "sections": _ordered(found)}
+        for package, found in sorted(sections.items())
+    ]
+
+
+def _ordered(sections: set[str]) -> list[str]:
+    return [s for s in SECTIONS if s in sections] + sorted(sections - set(SECTIONS))
+
+
+def graph_dot(tg: TargetGraph, nodes: list[str]) -> str:
+    """Graphviz DOT text: one node per target (label with its packages), edges with sections."""
+    keep = set(nodes)
+    lines = ["digraph targets {", "  rankdir=LR;", "  node [shape=box];"]
+    for target in sorted(keep):
+        outputs = "\n".join(f"{o.name} {o.version}" for o in tg.recipe(target).outputs)
+        style = ", style=dashed" if tg.recipe(target).skipped else ""
+        lines.append(f"  {_q(target)} [label={_q(target + chr(10) + outputs)}{style}];")
+    for a, b in sorted(tg.graph.subgraph(keep).edges):
+        label = ", ".join(_ordered({r.section for r in tg.requirements(a, b)}))
+        lines.append(f"  {_q(a)} -> {_q(b)} [label={_q(label)}];")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _q(text: str) -> str:
+    """A DOT quoted string (JSON escaping is valid DOT escaping for these characters)."""
+    return json.dumps(text)
+
+
+def graph_text(tg: TargetGraph, nodes: list[str]) -> str:
+    """A tree from each target nothing selected depends on; shared subtrees are shown once."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    keep = set(nodes)
+    roots = [n for n in sorted(keep) if not keep.intersection(tg.graph.predecessors(n))]
+    shown: set[str] = set()
+    parts = []
+    for root in roots:
+        tree = Tree(Text(root))
+        _grow(tg, tree, root, shown)
+        parts.append(render_tree(tree))
+    parts.append(_externals_line(tg, keep))
+    return "".join(parts)
+
+
+def _grow(tg: TargetGraph, tree, target: str, shown: set[str]) -> None:
+    from rich.text import Text
+
+    shown.add(target)
+    for dep in sorted(tg.graph.successors(target)):
+        step = describe_step(tg.requirements(target, dep))
+        again = " (see above)" if dep in shown and tg.graph.out_degree(dep) else ""
+        branch = tree.add(Text(f"--{step}--> {dep}{again}"))
+        if not again:
+            _grow(tg, branch, dep, shown)
+
+
+def _externals_line(tg: TargetGraph, keep: set[str]) -> str:
+    names = [p for p, targets in tg.external.items() if keep.intersection(targets)]
+    return f"third-party: {', '.join(names)}\n" if names else ""

@@ -1,0 +1,83 @@
+"""`orchestrate why PKG` / `orchestrate why A B`: who needs a package, through which requirements.
+
+Text is a tree from each top-level target down to the package, each step showing the section and
+the requirement as written (in the spirit of `nix why-depends`); JSON is `why_document`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from orchestrator.commands._load import add_format, finish, load, render_tree, write, write_json
+from orchestrator.errors import OrchestratorError
+from orchestrator.graph import TargetGraph, Why, describe_step, why
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "names", nargs="+", metavar="PKG",
+        help="a package or target label; with two, the paths from the first to the second",
+    )
+    add_format(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    if len(args.names) > 2:
+        raise OrchestratorError("why takes PKG, or A B (the paths from A to B)")
+    loaded = load(args)
+    source, name = (None, *args.names) if len(args.names) == 1 else args.names
+    answer = why(loaded.graph, name, source=source)
+    if args.format == "json":
+        write_json(why_document(answer))
+    else:
+        write(why_text(loaded.graph, answer, source))
+    return finish(loaded)
+
+
+def why_document(answer: Why) -> dict:
+    """The JSON answer; `plan`-aware callers may add keys (e.g. "status") to this dict."""
+    return {
+        "target": answer.target,
+        "package": answer.package,
+        "needed_by": list(answer.needed_by),
+        "paths": [list(p) for p in answer.paths],
+        "truncated": answer.truncated,
+    }
+
+
+def why_text(tg: TargetGraph, answer: Why, source: str | None = None) -> str:
+    subject = _subject(answer)
+    if not answer.paths:
+        where = f"from {source}" if source else "in this workspace"
+        return f"nothing {where} depends on {subject}\n"
+    header = f"{subject} is needed by {len(answer.needed_by)} target(s):\n"
+    trees = "".join(render_tree(t) for t in _trees(tg, answer))
+    more = f"(first {len(answer.paths)} paths shown)\n" if answer.truncated else ""
+    return header + trees + more
+
+
+def _subject(answer: Why) -> str:
+    if answer.target is None:
+        return f"{answer.package} (third-party)"
+    return f"{answer.package} ({answer.target})" if answer.package else answer.target
+
+
+def _trees(tg: TargetGraph, answer: Why) -> list:
+    """The paths merged by common prefix into one tree per top-level target."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    trees: dict[str, Tree] = {}
+    branches: dict[tuple[str, ...], Tree] = {}
+    for path in answer.paths:
+        root = path[0]
+        if root not in trees:
+            trees[root] = branches[path[:1]] = Tree(Text(root))
+        for i in range(1, len(path)):
+            if path[: i + 1] not in branches:
+                step = describe_step(tg.requirements(path[i - 1], path[i]))
+                branches[path[: i + 1]] = branches[path[:i]].add(Text(f"--{step}--> {path[i]}"))
+        if answer.target is None:
+            step = describe_step(tg.requirements(path[-1], answer.package))
+            branches[path].add(Text(f"--{step}--> {answer.package}"))
+    return list(trees.values())
