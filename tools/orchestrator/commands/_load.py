@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from orchestrator.errors import RecipeError, RecipeErrors
+from orchestrator.errors import OrchestratorError, RecipeError, RecipeErrors
 from orchestrator.graph import TargetGraph, build_graph
 from orchestrator.recipes.model import Recipe
 from orchestrator.workspace import Workspace, load_workspace
@@ -36,15 +38,38 @@ def load(args: argparse.Namespace) -> Loaded:
         graph = build_graph(rendered.recipes)
     except RecipeErrors as exc:
         raise RecipeErrors([*rendered.errors, *exc.errors]) from None
+    except OrchestratorError as exc:
+        raise _with_recipe_errors(rendered.errors, exc) from None
     return Loaded(workspace, tuple(rendered.recipes), graph, tuple(rendered.errors))
 
 
-def finish(loaded: Loaded) -> int:
-    """0 when every recipe rendered; otherwise RecipeErrors, raised after the output is out."""
+class StoppedAfterRecipeErrors(OrchestratorError):
+    """Recipes failed and then the command stopped (often because of them): report both."""
+
+    def __init__(self, recipe_errors: tuple[RecipeError, ...], stop: OrchestratorError):
+        self.recipe_errors = recipe_errors
+        self.stop = stop
+        self.exit_code = stop.exit_code
+        super().__init__(str(stop))
+
+    def lines(self) -> list[str]:
+        return [*(str(e) for e in self.recipe_errors), *self.stop.lines()]
+
+
+def _with_recipe_errors(errors, stop: OrchestratorError) -> OrchestratorError:
+    return StoppedAfterRecipeErrors(tuple(errors), stop) if errors else stop
+
+
+@contextmanager
+def reporting(loaded: Loaded) -> Iterator[None]:
+    """Run a command's body; recipe errors are raised after its output, or with its error."""
+    try:
+        yield
+    except OrchestratorError as exc:
+        raise _with_recipe_errors(loaded.errors, exc) from None
     if loaded.errors:
         sys.stdout.flush()
         raise RecipeErrors(list(loaded.errors))
-    return 0
 
 
 def add_format(parser: argparse.ArgumentParser, *formats: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from orchestrator.commands._load import add_format, finish, load, render_tree, write, write_json
+from orchestrator.commands._load import add_format, load, render_tree, reporting, write, write_json
 from orchestrator.graph import TargetGraph, describe_step, select, with_dependencies
 from orchestrator.recipes.model import SECTIONS
 
@@ -17,13 +17,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     loaded = load(args)
-    tg = loaded.graph
-    nodes = with_dependencies(tg, select(tg, args.targets))
-    if args.format == "json":
-        write_json(graph_document(tg, nodes))
-    else:
-        write(graph_dot(tg, nodes) if args.format == "dot" else graph_text(tg, nodes))
-    return finish(loaded)
+    with reporting(loaded):
+        tg = loaded.graph
+        nodes = with_dependencies(tg, select(tg, args.targets))
+        if args.format == "json":
+            write_json(graph_document(tg, nodes))
+        else:
+            write(graph_dot(tg, nodes) if args.format == "dot" else graph_text(tg, nodes))
+    return 0
 
 
 def graph_document(tg: TargetGraph, nodes: list[str]) -> dict:

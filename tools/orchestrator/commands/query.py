@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestrator.commands._load import add_format, finish, load, write, write_json
+from orchestrator.commands._load import add_format, load, reporting, write, write_json
 from orchestrator.errors import OrchestratorError
 from orchestrator.graph import TargetGraph, deps, paths, rdeps, select, target_of
 
@@ -22,19 +22,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     _check(args)
     loaded = load(args)
-    if args.query == "path":
-        document = path_document(loaded.graph, *args.targets)
-        lines = [" ".join(p) for p in document["paths"]]
-        if document["truncated"]:
-            print(f"note: only the first {len(lines)} paths are shown", file=sys.stderr)
-    else:
-        document = reach_document(loaded.graph, args.query, args.targets, args.depth)
-        lines = document["result"]
-    if args.format == "json":
-        write_json(document)
-    else:
-        write("\n".join(lines))
-    return finish(loaded)
+    with reporting(loaded):
+        if args.query == "path":
+            document = path_document(loaded.graph, *args.targets)
+            lines = [" ".join(p) for p in document["paths"]]
+            if document["truncated"]:
+                print(f"note: only the first {len(lines)} paths are shown", file=sys.stderr)
+        else:
+            document = reach_document(loaded.graph, args.query, args.targets, args.depth)
+            lines = document["result"]
+        if args.format == "json":
+            write_json(document)
+        else:
+            write("\n".join(lines))
+    return 0
 
 
 def _check(args: argparse.Namespace) -> None:

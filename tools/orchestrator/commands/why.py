@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from orchestrator.commands._load import add_format, finish, load, render_tree, write, write_json
+from orchestrator.commands._load import add_format, load, render_tree, reporting, write, write_json
 from orchestrator.errors import OrchestratorError
 from orchestrator.graph import TargetGraph, Why, describe_step, why
 
@@ -25,13 +25,14 @@ def run(args: argparse.Namespace) -> int:
     if len(args.names) > 2:
         raise OrchestratorError("why takes PKG, or A B (the paths from A to B)")
     loaded = load(args)
-    source, name = (None, *args.names) if len(args.names) == 1 else args.names
-    answer = why(loaded.graph, name, source=source)
-    if args.format == "json":
-        write_json(why_document(answer))
-    else:
-        write(why_text(loaded.graph, answer, source))
-    return finish(loaded)
+    with reporting(loaded):
+        source, name = (None, *args.names) if len(args.names) == 1 else args.names
+        answer = why(loaded.graph, name, source=source)
+        if args.format == "json":
+            write_json(why_document(answer))
+        else:
+            write(why_text(loaded.graph, answer, source))
+    return 0
 
 
 def why_document(answer: Why) -> dict:
