@@ -1,0 +1,116 @@
+"""Publish packages into a local conda channel, atomically and safely with concurrent publishers.
+
+A package is copied to `<subdir>/.<name>.tmp-<random>` and moved to its name with os.replace,
+so a reader never sees half a package. The subdir is then re-indexed under a file lock on the
+channel: py-rattler's indexer runs on a staging copy (hard links) of the subdirs, and each new
+repodata.json replaces the old one with os.replace, so it is never seen half-written and never
+lists a file that is not there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from orchestrator.errors import ChannelError
+
+LOCK_NAME = ".orchestrate.lock"
+LOCK_TIMEOUT = 600.0
+PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
+
+
+def publish_atomically(
+    channel_dir: Path, files: Iterable[Path], platform: str | None = None
+) -> tuple[str, ...]:
+    """Put `files` into the channel and re-index; returns their `subdir/filename`s.
+
+    `noarch/repodata.json` (and `<platform>/repodata.json` when given) exist afterwards.
+    """
+    placed = tuple(place_package(channel_dir, Path(f)) for f in files)
+    subdirs = {p.split("/")[0] for p in placed} | {"noarch"} | ({platform} if platform else set())
+    reindex(channel_dir, sorted(subdirs))
+    return placed
+
+
+def place_package(channel_dir: Path, package: Path) -> str:
+    """Copy one package into its subdir under a temporary name, then move it into place."""
+    subdir = package_subdir(package)
+    target = channel_dir / subdir / package.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{package.name}.tmp-{secrets.token_hex(6)}")
+    try:
+        shutil.copyfile(package, temp)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return f"{subdir}/{package.name}"
+
+
+def package_subdir(package: Path) -> str:
+    """The subdir a package belongs in, read from its own info/index.json."""
+    from rattler.package import IndexJson
+
+    try:
+        subdir = IndexJson.from_package_archive(package).subdir
+    except Exception as exc:  # the binding raises its own types for unreadable archives
+        raise ChannelError(str(package), f"not a readable conda package: {exc}") from None
+    if not subdir:
+        raise ChannelError(str(package), "info/index.json has no subdir")
+    return subdir
+
+
+def reindex(channel_dir: Path, subdirs: list[str]) -> None:
+    """Rewrite `<subdir>/repodata.json` for each subdir (created when missing), under the lock."""
+    from filelock import FileLock
+
+    channel_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(channel_dir / LOCK_NAME, timeout=LOCK_TIMEOUT):
+        staging = channel_dir / f".index-{secrets.token_hex(6)}"
+        try:
+            _stage(channel_dir, staging, subdirs)
+            _index(staging, channel_dir)
+            for subdir in subdirs:
+                repodata = Path(subdir, "repodata.json")
+                os.replace(staging / repodata, channel_dir / repodata)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stage(channel_dir: Path, staging: Path, subdirs: list[str]) -> None:
+    """A copy of the subdirs made of hard links (a real copy where links are not possible)."""
+    for subdir in subdirs:
+        (channel_dir / subdir).mkdir(parents=True, exist_ok=True)
+        (staging / subdir).mkdir(parents=True)
+        for package in channel_packages(channel_dir / subdir):
+            _link_or_copy(package, staging / subdir / package.name)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _index(staging: Path, channel_dir: Path) -> None:
+    from rattler.index import index_fs
+
+    try:
+        asyncio.run(index_fs(staging, write_zst=False, write_shards=False, force=True))
+    except Exception as exc:  # the binding raises its own exception types
+        raise ChannelError(str(channel_dir), f"indexing failed: {exc}") from None
+
+
+def channel_packages(subdir: Path) -> list[Path]:
+    """The package files of one subdir, by name (temporary files are not packages)."""
+    if not subdir.is_dir():
+        return []
+    return sorted(
+        p for p in subdir.iterdir()
+        if p.name.endswith(PACKAGE_SUFFIXES) and not p.name.startswith(".")
+    )
