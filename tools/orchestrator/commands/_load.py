@@ -30,9 +30,9 @@ class Loaded:
 
 def load(args: argparse.Namespace) -> Loaded:
     """The workspace of `-C DIR` (or found above the current directory), rendered, as a graph."""
-    from orchestrator.recipes.render import render_workspace
-
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
+    from orchestrator.recipes.render import render_workspace  # the heavy part, only when needed
+
     rendered = render_workspace(workspace)
     try:
         graph = build_graph(rendered.recipes)
