@@ -1,0 +1,188 @@
+"""What `orchestrate` keeps between runs: build logs and records, durations, downloaded sources.
+
+Layout under the workspace's cache dir:
+  builds/<target-slug>/<hash>/build.log    the log of the last build of that target and hash
+  builds/<target-slug>/<hash>/record.json  its result, duration, artifacts and time
+  sources/<sha256>/<file name>             url sources, verified by their sha256
+Writes follow one pattern: check, lock, check again, build in a temporary place removed on
+failure, then move into place (os.replace) and record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from orchestrator.errors import OrchestratorError
+
+RECORD = "record.json"
+LOG = "build.log"
+LOCK_TIMEOUT = 3600.0
+# what `orchestrate clean` removes (the channel only with --all)
+CLEANABLE = ("builds", "sources", "render", "repodata")
+
+
+class SourceError(OrchestratorError):
+    """A source that cannot be downloaded or does not match its sha256."""
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    target: str
+    hash: str
+    result: str  # success | failed | cancelled
+    duration: float
+    artifacts: tuple[str, ...] = ()  # `subdir/filename` in the channel
+    timestamp: str = ""  # ISO 8601, UTC
+
+
+def target_slug(target: str) -> str:
+    """`//recipes/python-attrs` → `recipes--python-attrs` (one directory per target)."""
+    return target.removeprefix("//").replace("/", "--")
+
+
+def build_dir(cache_dir: Path, target: str, hash: str) -> Path:
+    return cache_dir / "builds" / target_slug(target) / hash
+
+
+def log_path(cache_dir: Path, target: str, hash: str) -> Path:
+    return build_dir(cache_dir, target, hash) / LOG
+
+
+def build_lock(cache_dir: Path, target: str, hash: str):
+    """A lock held while one process builds this target and hash (others wait, then reuse)."""
+    from filelock import FileLock
+
+    directory = build_dir(cache_dir, target, hash)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(directory.with_name(f"{hash}.lock"), timeout=LOCK_TIMEOUT)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_record(cache_dir: Path, record: BuildRecord) -> Path:
+    """Write the record atomically (a reader sees the old one or the new one)."""
+    path = build_dir(cache_dir, record.target, record.hash) / RECORD
+    write_json_atomically(path, asdict(record))
+    return path
+
+
+def write_json_atomically(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def read_record(cache_dir: Path, target: str, hash: str) -> BuildRecord | None:
+    """The record of a build, or None when there is none or it is unreadable."""
+    return _read_record_file(build_dir(cache_dir, target, hash) / RECORD)
+
+
+def _read_record_file(path: Path) -> BuildRecord | None:
+    try:
+        return parse_record(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def parse_record(data: object) -> BuildRecord | None:
+    """A BuildRecord from its JSON form; None when it has another shape (an older version)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        record = BuildRecord(**data)
+    except TypeError:
+        return None
+    return BuildRecord(**{**asdict(record), "artifacts": tuple(record.artifacts),
+                          "duration": float(record.duration)})
+
+
+def recorded_durations(cache_dir: Path, targets: list[str]) -> dict[str, float]:
+    """Per target, the duration of its latest successful build of any hash (to predict)."""
+    durations = {}
+    for target in targets:
+        records = _records_of(cache_dir, target)
+        done = [r for r in records if r.result == "success"]
+        if done:
+            durations[target] = max(done, key=lambda r: r.timestamp).duration
+    return durations
+
+
+def _records_of(cache_dir: Path, target: str) -> list[BuildRecord]:
+    directory = cache_dir / "builds" / target_slug(target)
+    found = (_read_record_file(p) for p in sorted(directory.glob(f"*/{RECORD}")))
+    return [r for r in found if r is not None]
+
+
+def source_path(cache_dir: Path, sha256: str, url: str) -> Path:
+    """Where the source with this sha256 lives in the cache (named like the URL's file)."""
+    name = Path(unquote(urlparse(url).path)).name or "source"
+    return cache_dir / "sources" / sha256.lower() / name
+
+
+def cached_source(cache_dir: Path, sha256: str, url: str) -> Path | None:
+    path = source_path(cache_dir, sha256, url)
+    return path if path.is_file() else None
+
+
+def fetch_source(cache_dir: Path, url: str, sha256: str, timeout: float = 120.0) -> Path:
+    """The cached file for `url`, downloaded and verified first when missing."""
+    from filelock import FileLock
+
+    target = source_path(cache_dir, sha256, url)
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(target.parent.with_name(f"{sha256.lower()}.lock"), timeout=LOCK_TIMEOUT):
+        if target.is_file():
+            return target
+        with tempfile.TemporaryDirectory(dir=target.parent.parent, prefix=".fetch-") as temp:
+            download = Path(temp) / target.name
+            _download_verified(url, sha256, download, timeout)
+            os.replace(download, target)
+    return target
+
+
+def _download_verified(url: str, sha256: str, path: Path, timeout: float) -> None:
+    import urllib.error
+    import urllib.request
+
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(path, "wb") as out:
+            while chunk := response.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SourceError(f"{url}: download failed: {getattr(exc, 'reason', exc)}") from None
+    if digest.hexdigest() != sha256.lower():
+        raise SourceError(
+            f"{url}: sha256 mismatch: the recipe says {sha256.lower()}, "
+            f"the download is {digest.hexdigest()} (hint: fix the recipe's sha256)"
+        )
+
+
+def remove_cached(cache_dir: Path) -> list[Path]:
+    """Remove logs, records, sources, repodata and the render cache; returns what was removed."""
+    removed = []
+    for name in CLEANABLE:
+        path = cache_dir / name
+        if path.exists():
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
