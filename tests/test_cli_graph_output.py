@@ -149,3 +149,11 @@ def test_query_documents(tg):
     }
     with pytest.raises(PatternError, match="'pip' is a third-party package"):
         query_cmd.path_document(tg, "pip", "six")
+
+
+def test_graph_text_of_a_long_chain_needs_no_recursion():
+    chain = [recipe(f"//c/{i:04}", output(f"c{i:04}", f"run: c{i + 1:04}")) for i in range(1500)]
+    tg = g.build_graph([*chain, recipe("//c/1500", "c1500")])
+    lines = graph_cmd.graph_text(tg, list(tg.graph)).splitlines()
+    assert len(lines) == 1501
+    assert lines[-1].endswith("└── --run: c1500--> //c/1500")

@@ -103,16 +103,24 @@ def graph_text(tg: TargetGraph, nodes: list[str]) -> str:
     return "".join(parts)
 
 
-def _grow(tg: TargetGraph, tree, target: str, shown: set[str]) -> None:
+def _grow(tg: TargetGraph, tree, root: str, shown: set[str]) -> None:
+    """Depth first, without recursion (a chain of targets can be thousands long)."""
     from rich.text import Text
 
-    shown.add(target)
-    for dep in sorted(tg.graph.successors(target)):
+    shown.add(root)
+    stack = [(tree, root, iter(sorted(tg.graph.successors(root))))]
+    while stack:
+        branch, target, pending = stack[-1]
+        dep = next(pending, None)
+        if dep is None:
+            stack.pop()
+            continue
         step = describe_step(tg.requirements(target, dep))
         again = " (see above)" if dep in shown and tg.graph.out_degree(dep) else ""
-        branch = tree.add(Text(f"--{step}--> {dep}{again}"))
+        child = branch.add(Text(f"--{step}--> {dep}{again}"))
         if not again:
-            _grow(tg, branch, dep, shown)
+            shown.add(dep)
+            stack.append((child, dep, iter(sorted(tg.graph.successors(dep)))))
 
 
 def _externals_line(tg: TargetGraph, keep: set[str]) -> str:
