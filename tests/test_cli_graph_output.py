@@ -157,3 +157,14 @@ def test_graph_text_of_a_long_chain_needs_no_recursion():
     lines = graph_cmd.graph_text(tg, list(tg.graph)).splitlines()
     assert len(lines) == 1501
     assert lines[-1].endswith("└── --run: c1500--> //c/1500")
+
+
+def test_why_text_shows_only_the_requirement_on_the_asked_package():
+    tg = g.build_graph([
+        recipe("//lib", "lib", "lib-dev"),
+        recipe("//app", output("app", "run: lib", "host: lib-dev >=1")),
+    ])
+    assert why_cmd.why_text(tg, g.why(tg, "lib-dev")).splitlines()[1:] == [
+        "//app", "└── --host: lib-dev >=1--> //lib",
+    ]
+    assert "--run: lib, host: lib-dev >=1--> //lib" in why_cmd.why_text(tg, g.why(tg, "//lib"))

@@ -254,3 +254,18 @@ def test_why_from_a_given_target(tg):
     assert g.why(tg, "attrs", source="//recipes/python-six").paths == ()
     with pytest.raises(PatternError, match="'pip' is a third-party package"):
         g.why(tg, "six", source="pip")
+
+
+def test_why_one_package_of_a_multi_output_recipe_counts_only_its_requirers():
+    tg = g.build_graph([
+        recipe("//lib", "lib", "lib-dev"),
+        recipe("//app", output("app", "run: lib", "run: tool")),
+        recipe("//tool", output("tool", "build: lib-dev")),
+        recipe("//plugin", output("plugin", "run: lib")),
+    ])
+    assert g.why(tg, "lib-dev").paths == (("//app", "//tool", "//lib"),)
+    assert g.why(tg, "lib-dev").needed_by == ("//app", "//tool")
+    assert g.why(tg, "lib").paths == (("//app", "//lib"), ("//plugin", "//lib"))
+    assert g.why(tg, "//lib").paths == (
+        ("//app", "//lib"), ("//app", "//tool", "//lib"), ("//plugin", "//lib"),
+    )

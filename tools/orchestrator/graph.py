@@ -226,20 +226,33 @@ def paths(tg: TargetGraph, source: str, dest: str, limit: int = PATH_LIMIT) -> P
 def why(tg: TargetGraph, name: str, source: str | None = None, limit: int = PATH_LIMIT) -> Why:
     """Who needs `name` (a label, a package of a target or a third-party package) and how.
 
-    Paths start at every top-level target (nothing depends on it), or at `source` if given.
+    Paths start at every top-level target (nothing depends on it), or at `source` if given,
+    and end at the target producing the package (for a third-party one: at a target asking
+    for it). Asked for one package of a multi-output recipe, only its requirers count.
     """
     target, package = resolve_package(tg, name)
-    ends = {target} if target else set(tg.external[package])
-    allowed = set(rdeps(tg, ends)) | ends
+    direct = _direct_requirers(tg, target, package)
+    allowed = direct | set(rdeps(tg, direct))
     if source is not None:
         start = target_of(tg, source)
         allowed &= {start, *deps(tg, [start])}
         starts = [start] if start in allowed else []
     else:
-        starts = sorted(n for n in allowed if tg.graph.in_degree(n) == 0 and n != target)
-    found = _capped_paths(tg.graph, starts, ends, allowed, limit)
-    needed_by = allowed - {target}
-    return Why(target, package, tuple(sorted(needed_by)), found.paths, found.truncated)
+        starts = sorted(n for n in allowed if tg.graph.in_degree(n) == 0)
+    found = _capped_paths(tg.graph, starts, direct, allowed, limit)
+    ending = (target,) if target else ()
+    paths = tuple(path + ending for path in found.paths)
+    return Why(target, package, tuple(sorted(allowed)), paths, found.truncated)
+
+
+def _direct_requirers(tg: TargetGraph, target: str | None, package: str | None) -> set[str]:
+    if target is None:
+        return set(tg.external[package])
+    return {
+        dependent
+        for dependent in tg.graph.predecessors(target)
+        if package is None or any(r.name == package for r in tg.requirements(dependent, target))
+    }
 
 
 def target_of(tg: TargetGraph, name: str) -> str:

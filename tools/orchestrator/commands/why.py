@@ -76,9 +76,17 @@ def _trees(tg: TargetGraph, answer: Why) -> list:
             trees[root] = branches[path[:1]] = Tree(Text(root))
         for i in range(1, len(path)):
             if path[: i + 1] not in branches:
-                step = describe_step(tg.requirements(path[i - 1], path[i]))
+                step = describe_step(_step(tg, answer, path[i - 1], path[i]))
                 branches[path[: i + 1]] = branches[path[:i]].add(Text(f"--{step}--> {path[i]}"))
         if answer.target is None:
             step = describe_step(tg.requirements(path[-1], answer.package))
             branches[path].add(Text(f"--{step}--> {answer.package}"))
     return list(trees.values())
+
+
+def _step(tg: TargetGraph, answer: Why, dependent: str, dependency: str) -> tuple:
+    """The requirements behind one step; into the asked target, only those on the package."""
+    reqs = tg.requirements(dependent, dependency)
+    if dependency == answer.target and answer.package:
+        reqs = tuple(r for r in reqs if r.name == answer.package) or reqs
+    return reqs
