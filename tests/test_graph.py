@@ -131,6 +131,7 @@ def test_select_everything(tg):
         ("atrs", "no target matches 'atrs' (hint: did you mean 'attrs'?)"),
         ("//recipes/python-atrs", "(hint: did you mean '//recipes/python-attrs', "),
         ("//nothing/...", "no target matches '//nothing/...'"),
+        ("recipes/python-six", "(hint: did you mean '//recipes/python-six'?)"),
         ("zzzzzz", "no target matches 'zzzzzz'"),
     ],
 )

@@ -160,8 +160,12 @@ def _matches(tg: TargetGraph, pattern: str) -> list[str]:
 
 
 def _close_names(tg: TargetGraph, pattern: str) -> str:
-    names = list(tg.graph) if pattern.startswith("//") else [*tg.producers, *tg.external]
-    close = difflib.get_close_matches(pattern, names, n=3, cutoff=0.6)
+    if "/" in pattern:  # `recipes/six` is most likely a label without its `//`
+        names, pattern = list(tg.graph), "//" + pattern.lstrip("/")
+    else:
+        names = [*tg.producers, *tg.external]
+    exact = [pattern] if pattern in tg.graph else []
+    close = exact or difflib.get_close_matches(pattern, names, n=3, cutoff=0.6)
     return f" (hint: did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
