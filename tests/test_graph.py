@@ -270,3 +270,11 @@ def test_why_one_package_of_a_multi_output_recipe_counts_only_its_requirers():
     assert g.why(tg, "//lib").paths == (
         ("//app", "//lib"), ("//app", "//tool", "//lib"), ("//plugin", "//lib"),
     )
+
+
+def test_direct_deps_by_section(tg):
+    assert g.direct_deps(tg, "//internal/app") == ["//internal/own-util", "//recipes/python-attrs"]
+    assert g.direct_deps(tg, "//internal/own-util", ["build", "host"]) == [
+        "//recipes/python-dateutil",
+    ]
+    assert g.direct_deps(tg, "//internal/app", ["build", "host"]) == []

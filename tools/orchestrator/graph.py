@@ -51,7 +51,8 @@ class Why:
     target: str | None  # the target producing it; None for a third-party package
     package: str | None  # None when asked about a target producing several packages
     needed_by: tuple[str, ...]  # every target depending on it, directly or not, sorted
-    paths: tuple[tuple[str, ...], ...]  # top-level target … last target before the package
+    paths: tuple[tuple[str, ...], ...]  # top-level target … `target` (or a target asking for
+    # a third-party package)
     truncated: bool
 
 
@@ -205,6 +206,16 @@ def deps(tg: TargetGraph, targets: Iterable[str], depth: int | None = None) -> l
 def rdeps(tg: TargetGraph, targets: Iterable[str], depth: int | None = None) -> list[str]:
     """What depends on `targets`, transitively or up to `depth` steps, sorted."""
     return _reach(tg.graph.predecessors, targets, depth)
+
+
+def direct_deps(tg: TargetGraph, target: str, sections: Iterable[str] = SECTIONS) -> list[str]:
+    """The targets `target` needs through requirements in `sections` (e.g. build and host)."""
+    wanted = set(sections)
+    return [
+        dep
+        for dep in sorted(tg.graph.successors(target))
+        if any(r.section in wanted for r in tg.graph.edges[target, dep]["requirements"])
+    ]
 
 
 def _reach(step, starts: Iterable[str], depth: int | None) -> list[str]:
