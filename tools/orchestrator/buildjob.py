@@ -1,0 +1,206 @@
+"""The work of one BuildJob on this machine: request → invocation → proc → collect → publish.
+
+`run_build(context, job)` is the `run_job` the scheduler is given for real builds. It follows
+the cache's write pattern: check for a finished record, take the target+hash lock, check
+again (another `orchestrate build` may have just built it), build in a fresh work and output
+dir under cache/builds/<slug>/<hash>/ (removed on failure or cancellation), publish, record.
+It never raises for a failed build: the result says `failed` with the log's tail.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator import cache, proc
+from orchestrator.errors import OrchestratorError
+from orchestrator.publish import publish_atomically
+from orchestrator.scheduler import BuildJob, JobResult
+from orchestrator.workspace import Workspace
+
+LOCK_POLL = 0.5
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What every job of one run shares."""
+
+    workspace: Workspace
+    recipes: Mapping[str, Any]  # target → rendered Recipe
+    channel_dir: Path
+    run_id: str
+    cancel: threading.Event
+
+
+@dataclass(frozen=True)
+class JobPaths:
+    root: Path  # cache/builds/<slug>/<hash>
+    work: Path
+    output: Path
+    log: Path
+
+    @classmethod
+    def of(cls, cache_dir: Path, job: BuildJob) -> JobPaths:
+        root = cache.build_dir(cache_dir, job.target, job.hash)
+        return cls(root, root / "work", root / "output", root / cache.LOG)
+
+    def reset(self) -> None:
+        self.remove_partial()
+        self.log.unlink(missing_ok=True)
+        self.work.mkdir(parents=True)
+        self.output.mkdir(parents=True)
+
+    def remove_partial(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+        shutil.rmtree(self.output, ignore_errors=True)
+
+
+def run_build(context: BuildContext, job: BuildJob) -> JobResult:
+    """Build, publish and record one job; the result says what happened (never raises)."""
+    cache_dir = context.workspace.cache_dir
+    lock = cache.build_lock(cache_dir, job.target, job.hash)
+    if not _acquire(lock, context.cancel):
+        return JobResult(job.target, "cancelled", reason="cancelled while waiting for a lock")
+    try:
+        return _reused(context, job) or _build(context, job, JobPaths.of(cache_dir, job))
+    finally:
+        lock.release()
+
+
+def _acquire(lock, cancel: threading.Event) -> bool:
+    """Wait for the lock, giving up when the run is cancelled."""
+    from filelock import Timeout
+
+    while not cancel.is_set():
+        try:
+            lock.acquire(timeout=LOCK_POLL)
+            return True
+        except Timeout:
+            continue
+    return False
+
+
+def _reused(context: BuildContext, job: BuildJob) -> JobResult | None:
+    """A success when this exact target+hash is already built and published (by any run)."""
+    record = cache.read_record(context.workspace.cache_dir, job.target, job.hash)
+    if record is None or record.result != "success" or not record.artifacts:
+        return None
+    if not all((context.channel_dir / a).is_file() for a in record.artifacts):
+        return None
+    log = str(cache.log_path(context.workspace.cache_dir, job.target, job.hash))
+    return JobResult(job.target, "success", 0.0, "already built by another run",
+                     record.artifacts, log)
+
+
+def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
+    paths.reset()
+    started = time.monotonic()
+    settings = None
+    try:
+        _write_header(paths.log, job)
+        from orchestrator import containers
+
+        settings = containers.settings_for(context.workspace, job.target)
+        artifacts = _build_and_publish(context, job, paths, settings)
+    except proc.ProcessCancelled:
+        _after_stop(paths, settings, context.run_id)
+        return JobResult(job.target, "cancelled", time.monotonic() - started, "cancelled",
+                         log=str(paths.log))
+    except (proc.ProcessFailed, OrchestratorError) as exc:
+        if isinstance(exc, proc.ProcessTimedOut):
+            _after_stop(paths, settings, context.run_id)
+        return _failed(context, job, paths, exc, time.monotonic() - started)
+    duration = time.monotonic() - started
+    _record(context, job, "success", duration, artifacts)
+    paths.remove_partial()  # the packages are in the channel; the log and record stay
+    return JobResult(job.target, "success", duration, "", artifacts, str(paths.log))
+
+
+def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
+                       settings: Any) -> tuple[str, ...]:
+    from orchestrator import containers
+    from orchestrator.builders import BUILDERS
+
+    workspace = context.workspace
+    builder = BUILDERS[workspace.config.build.builder]()
+    request = build_request(context, job, paths)
+    invocation = builder.invocation(request)
+    if settings is not None:
+        invocation = containers.wrap(invocation, settings, context.run_id)
+    proc.run(invocation.argv, log=paths.log, timeout=timeout_for(workspace, job.target),
+             cancel=context.cancel, env=invocation.env, cwd=invocation.cwd)
+    packages = builder.collect(request)
+    return publish_atomically(context.channel_dir, packages, workspace.platform)
+
+
+def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
+    """The builder's request: build strings from the plan, the target channel first."""
+    from orchestrator.builders import BuildRequest
+
+    workspace = context.workspace
+    return BuildRequest(
+        recipe=context.recipes[job.target],
+        workspace_root=workspace.root,
+        build_strings={o.name: o.build for o in job.outputs},
+        channels=tuple(channel_url(c) for c in (str(context.channel_dir),
+                                                *workspace.extra_channels)),
+        output_dir=paths.output,
+        work_dir=paths.work,
+        source_cache_dir=workspace.cache_dir / "sources",
+        platform=workspace.platform,
+        variant=tuple(sorted(workspace.config.variant.items())),
+    )
+
+
+def channel_url(channel: str) -> str:
+    """Local channels as file:// URLs; URLs as they are."""
+    return channel if "://" in channel else Path(channel).absolute().as_uri()
+
+
+def timeout_for(workspace: Workspace, target: str) -> float:
+    override = workspace.config.build.overrides.get(target)
+    if override is not None and override.timeout is not None:
+        return override.timeout
+    return workspace.config.build.timeout
+
+
+def _write_header(log: Path, job: BuildJob) -> None:
+    reasons = "; ".join(job.reasons) or "requested"
+    log.write_text(f"# orchestrate build {job.target} (hash {job.hash}): {reasons}\n")
+
+
+def _after_stop(paths: JobPaths, settings: Any, run_id: str) -> None:
+    """After a kill: the partial outputs go, and so does the container (killing the client
+    of `docker run` does not stop it)."""
+    paths.remove_partial()
+    if settings is not None:
+        from orchestrator import containers
+
+        containers.remove_run(run_id, settings.runtime)
+
+
+def _failed(context: BuildContext, job: BuildJob, paths: JobPaths, exc: Exception,
+            duration: float) -> JobResult:
+    if not isinstance(exc, proc.ProcessFailed):  # our own error: into the log, for the record
+        with open(paths.log, "a", encoding="utf-8") as log:
+            log.write("\n".join(["error:", *exc.lines()]) + "\n")
+    paths.remove_partial()
+    _record(context, job, "failed", duration, ())
+    return JobResult(job.target, "failed", duration, _one_line(exc), log=str(paths.log),
+                     tail=proc.log_tail(paths.log))
+
+
+def _one_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _record(context: BuildContext, job: BuildJob, result: str, duration: float,
+            artifacts: tuple[str, ...]) -> None:
+    record = cache.BuildRecord(job.target, job.hash, result, round(duration, 3), artifacts,
+                               cache.now())
+    cache.write_record(context.workspace.cache_dir, record)

@@ -1,0 +1,260 @@
+"""`orchestrate build`: plan, build what changed in parallel, publish, and report.
+
+On a terminal a live view shows the running builds, the counts and the time left; elsewhere
+(CI logs) one line per event. A failure prints its log's tail and path as it happens; the run
+ends with a summary table, optional JSON and JUnit reports, and exit 1 when a build failed
+(130 on Ctrl-C, after the running builds were stopped and their partial outputs removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+from orchestrator import cache, report
+from orchestrator.errors import BuildFailed
+from orchestrator.scheduler import Event, Outcome, jobs_from_plan, run_jobs
+from orchestrator.workspace import load_workspace
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targets", nargs="*", default=["//..."], help="patterns (default //...)")
+    parser.add_argument("-j", "--jobs", type=int, default=0,
+                        help="builds at once (default: [build] jobs, else the number of cores)")
+    parser.add_argument("-k", "--keep-going", action="store_true",
+                        help="after a failure, go on with targets that do not depend on it")
+    parser.add_argument("--full", action="store_true", help="rebuild every selected target")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, build nothing")
+    parser.add_argument("--changed-since", metavar="REF", help="only targets changed since REF")
+    parser.add_argument("--dependents", action="store_true",
+                        help="with --changed-since: also every target depending on them")
+    parser.add_argument("--offline", action="store_true", help="do not read remote channels")
+    parser.add_argument("--report", type=Path, metavar="PATH.json", help="write a JSON report")
+    parser.add_argument("--junit", type=Path, metavar="PATH.xml", help="write a JUnit report")
+
+
+def run(args: argparse.Namespace) -> int:
+    workspace = load_workspace(args.directory, explicit=args.directory is not None)
+    from orchestrator.planning import compute_plan
+
+    graph, plan = compute_plan(
+        workspace, args.targets, changed_since=args.changed_since,
+        dependents=args.dependents, full=args.full, offline=args.offline,
+    )
+    console = _console()
+    if args.dry_run:
+        _print_plan(console, plan)
+        return 0
+    if not plan.order:
+        console.print(f"nothing to build: {len(plan.nodes)} targets up to date")
+        _write_reports(args, workspace, plan, None)
+        return 0
+    outcome = _build(args, workspace, graph, plan, console)
+    reports = _write_reports(args, workspace, plan, outcome)
+    _print_summary(console, reports, outcome)
+    if outcome.interrupted:
+        raise KeyboardInterrupt
+    failed = outcome.count("failed")
+    if failed:
+        raise BuildFailed(f"{failed} of {len(outcome.results)} builds failed")
+    return 0
+
+
+def _build(args, workspace, graph, plan, console) -> Outcome:
+    from orchestrator.buildjob import BuildContext, run_build
+    from orchestrator.executors import EXECUTORS
+
+    cache_dir = workspace.cache_dir
+    jobs = jobs_from_plan(plan, cache.recorded_durations(cache_dir, list(plan.order)))
+    context = BuildContext(
+        workspace=workspace,
+        recipes={t: graph.graph.nodes[t]["recipe"] for t in plan.order},
+        channel_dir=Path(workspace.target_channel), run_id=_run_id(),
+        cancel=threading.Event(),
+    )
+    slots = args.jobs or workspace.config.build.jobs or os.cpu_count() or 1
+    executor = EXECUTORS["local"](slots)
+    view = LiveView(console, jobs, slots) if console.is_terminal else PlainView(console, jobs)
+    try:
+        with view:
+            return run_jobs(jobs, partial(run_build, context), executor,
+                            keep_going=args.keep_going, cancel=context.cancel,
+                            on_event=view.on_event)
+    finally:
+        executor.shutdown()
+
+
+def _run_id() -> str:
+    return f"{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(console.width, 160), soft_wrap=True)
+    return console
+
+
+def _print_plan(console, plan) -> None:
+    for target, node in plan.nodes.items():
+        reasons = "; ".join(node.reasons)
+        console.print(f"{node.action:<10} {target} {node.hash[:12]}  {reasons}".rstrip(),
+                      markup=False)
+    console.print(f"{len(plan.order)} to build, {len(plan.nodes) - len(plan.order)} not",
+                  markup=False)
+
+
+def _write_reports(args, workspace, plan, outcome) -> list[report.TargetReport]:
+    def log_of(target: str, hash: str) -> str:
+        return str(cache.log_path(workspace.cache_dir, target, hash))
+
+    reports = report.entries(plan, outcome, log_of)
+    if args.report:
+        about = {"platform": plan.platform, "channel": str(workspace.target_channel),
+                 "interrupted": bool(outcome and outcome.interrupted)}
+        report.write_text(args.report, report.json_report(reports, **about))
+    if args.junit:
+        report.write_text(args.junit, report.junit_xml(reports, timestamp=cache.now()))
+    return reports
+
+
+def _print_summary(console, reports, outcome: Outcome) -> None:
+    from rich.table import Table
+
+    table = Table(title="build summary", title_justify="left")
+    for column in ("target", "result", "duration", "reason"):
+        table.add_column(column, no_wrap=column != "reason")
+    for entry in reports:
+        if entry.result != "up-to-date":
+            table.add_row(entry.target, _styled(entry.result), _seconds(entry.duration),
+                          entry.detail)
+    console.print(table)
+    console.print(_counts_line(outcome.results, len(reports)), markup=False)
+
+
+STYLES = {"success": "green", "failed": "bold red", "blocked": "yellow", "cancelled": "magenta",
+          "skipped": "dim"}
+
+
+def _styled(result: str) -> str:
+    return f"[{STYLES.get(result, 'default')}]{result}[/]"
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 120 else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def _counts_line(results, total: int) -> str:
+    counts = {s: sum(1 for r in results if r.status == s) for s in STYLES}
+    done = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    return f"{done}; {total - len(results)} up to date"
+
+
+def _failure_text(event: Event) -> list[str]:
+    result = event.result
+    lines = [f"FAILED {event.target}: {result.reason}"]
+    if result.tail:
+        lines += [f"  | {line}" for line in result.tail]
+    if result.log:
+        lines.append(f"  log: {result.log}")
+    return lines
+
+
+class PlainView:
+    """One line per event, for logs that are not a terminal (CI)."""
+
+    def __init__(self, console, jobs):
+        self.console, self.total, self.finished = console, len(jobs), 0
+
+    def __enter__(self):
+        self.console.print(f"building {self.total} targets", markup=False)
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def on_event(self, event: Event) -> None:
+        if event.kind != "started":
+            self.finished += 1
+        self.console.print(f"[{self.finished}/{self.total}] {self._text(event)}", markup=False)
+        if event.kind == "failed":
+            self.console.print("\n".join(_failure_text(event)), markup=False)
+
+    @staticmethod
+    def _text(event: Event) -> str:
+        result = event.result
+        if event.kind == "started":
+            return f"started  {event.target}"
+        if event.kind == "finished":
+            return f"built    {event.target} ({_seconds(result.duration)})"
+        return f"{event.kind:<8} {event.target} ({result.reason})"
+
+
+class LiveView:
+    """A rich live view: running builds with elapsed time, counts and estimated time left."""
+
+    def __init__(self, console, jobs, slots: int):
+        from rich.live import Live
+
+        self.console, self.slots = console, slots
+        self.weights = {j.target: j.weight for j in jobs}
+        self.known = any(j.weight != 1.0 for j in jobs)
+        self.running: dict[str, float] = {}
+        self.finished: set[str] = set()
+        self.counts = {"done": 0, "failed": 0, "blocked": 0, "other": 0}
+        self.live = Live(get_renderable=self._render, console=console, refresh_per_second=4,
+                         transient=True)
+
+    def __enter__(self):
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        return self.live.__exit__(*exc_info)
+
+    def on_event(self, event: Event) -> None:
+        if event.kind == "started":
+            self.running[event.target] = event.time
+            return
+        self.running.pop(event.target, None)
+        self.finished.add(event.target)
+        key = {"finished": "done", "failed": "failed", "blocked": "blocked"}.get(event.kind)
+        self.counts[key or "other"] += 1
+        if event.kind == "failed":
+            self.console.print("\n".join(_failure_text(event)), markup=False)
+        elif event.kind == "finished":
+            self.console.print(f"[green]built[/] {event.target} "
+                               f"({_seconds(event.result.duration)})")
+
+    def _render(self):
+        from rich.table import Table
+
+        now = time.monotonic()
+        table = Table.grid(padding=(0, 2))
+        for target, started in sorted(self.running.items(), key=lambda item: item[1]):
+            table.add_row("[cyan]building[/]", target, _seconds(now - started))
+        table.add_row("", self._status_line(now), "")
+        return table
+
+    def _status_line(self, now: float) -> str:
+        c = self.counts
+        remaining = len(self.weights) - len(self.finished) - len(self.running)
+        line = (f"{c['done']} done, {c['failed']} failed, {c['blocked']} blocked, "
+                f"{len(self.running)} running, {remaining} waiting")
+        if self.known:
+            line += f", about {_seconds(self._seconds_left(now))} left"
+        return line
+
+    def _seconds_left(self, now: float) -> float:
+        """Recorded durations of what is left, spread over the slots (a rough estimate)."""
+        waiting = sum(w for t, w in self.weights.items()
+                      if t not in self.running and t not in self.finished)
+        running = sum(max(self.weights[t] - (now - s), 0.0) for t, s in self.running.items())
+        return (waiting + running) / self.slots
