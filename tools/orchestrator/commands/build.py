@@ -85,6 +85,9 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
             return run_jobs(jobs, partial(run_build, context), executor,
                             keep_going=args.keep_going, cancel=context.cancel,
                             on_event=view.on_event)
+    except KeyboardInterrupt:  # outside the scheduler's wait: stop the builds all the same
+        context.cancel.set()
+        raise
     finally:
         executor.shutdown()
 
