@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Make the local test image `orchestrate-test:bookworm` without pulling anything: a Debian
+# bookworm rootfs made by debootstrap from the Debian mirror, imported into docker (or podman),
+# then the host's CA bundle, the host venv's interpreter (see copy_host_python) and
+# py-rattler-build (the host's version) installed from PyPI into the venv /opt/rattler.
+#
+# Idempotent: an existing image is reused (FORCE=1 remakes it); the rootfs tarball is cached
+# under cache/images/ so a remake skips debootstrap.
+#
+# Environment: RUNTIME (docker|podman, default docker), IMAGE (default orchestrate-test:bookworm),
+# MIRROR (default http://deb.debian.org/debian), CA_BUNDLE (default
+# /etc/ssl/certs/ca-certificates.crt), RATTLER_BUILD_VERSION (default: the host venv's).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+runtime="${RUNTIME:-docker}"
+image="${IMAGE:-orchestrate-test:bookworm}"
+mirror="${MIRROR:-http://deb.debian.org/debian}"
+ca_bundle="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+cache="$root/cache/images"
+rootfs_tar="$cache/bookworm-rootfs.tar"
+base="${image%:*}:bookworm-base"
+
+log() { printf 'make-test-image: %s\n' "$*" >&2; }
+
+host_python() {
+    local python="$root/.venv/bin/python"
+    [ -x "$python" ] || python=python3
+    echo "$python"
+}
+
+host_rattler_build_version() {
+    "$(host_python)" -c 'import importlib.metadata as m; print(m.version("py-rattler-build"))'
+}
+
+# The interpreter behind the host's venv, when it is not the distribution's own (/usr): the
+# image gets a copy at the same prefix (it is linked with an absolute rpath), without its
+# site-packages and tests, so that builds inside see the very Python the host builds with
+# (recipes/python packages the build machine's interpreter and checks its exact version).
+host_python_prefix() {
+    "$(host_python)" -c 'import sys; print(sys.base_prefix)'
+}
+
+copy_host_python() {
+    local prefix="$1" ctx="$2"
+    if [ "$prefix" = /usr ]; then
+        tar -c -T /dev/null >"$ctx/python.tar"
+        return
+    fi
+    log "copying the host interpreter $prefix into the image"
+    tar -C / -c --exclude='site-packages/*' --exclude='python3*/test' --exclude='__pycache__' \
+        "${prefix#/}/bin" "${prefix#/}/lib" >"$ctx/python.tar"
+}
+
+image_exists() { "$runtime" image inspect "$1" >/dev/null 2>&1; }
+
+make_rootfs_tar() {
+    [ -s "$rootfs_tar" ] && { log "reusing $rootfs_tar"; return; }
+    command -v debootstrap >/dev/null || { log "debootstrap is missing (apt-get install debootstrap)"; exit 2; }
+    mkdir -p "$cache"
+    local dir
+    dir="$(mktemp -d "$cache/rootfs.XXXXXX")"
+    trap 'rm -rf "$dir"' EXIT
+    log "debootstrap bookworm into $dir (a few minutes)"
+    debootstrap --variant=minbase \
+        --include=python3,python3-venv,python3-pip,ca-certificates \
+        bookworm "$dir" "$mirror" >"$cache/debootstrap.log" 2>&1 \
+        || { log "debootstrap failed, see $cache/debootstrap.log"; exit 1; }
+    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
+    tar -C "$dir" -c . >"$rootfs_tar.tmp"
+    mv "$rootfs_tar.tmp" "$rootfs_tar"
+    rm -rf "$dir"
+    trap - EXIT
+}
+
+import_base() {
+    image_exists "$base" && { log "reusing $base"; return; }
+    make_rootfs_tar
+    log "importing $base"
+    "$runtime" import "$rootfs_tar" "$base" >/dev/null
+}
+
+# The final layer: the host's CA bundle (so containers reach the same HTTPS hosts as the host)
+# and py-rattler-build in a venv on PATH; HOME=/tmp so any --user can write its caches.
+make_image() {
+    local version="$1" prefix ctx python_bin
+    prefix="$(host_python_prefix)"
+    ctx="$(mktemp -d)"
+    cp "$ca_bundle" "$ctx/ca-certificates.crt"
+    copy_host_python "$prefix" "$ctx"
+    python_bin="$prefix/bin/python3"
+    [ "$prefix" = /usr ] && python_bin=/usr/bin/python3
+    cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $base
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ADD python.tar /
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \\
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+    PATH=/opt/rattler/bin:$prefix/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
+    HOME=/tmp \\
+    LANG=C.UTF-8
+RUN d="$prefix"; while [ "\$d" != / ]; do chmod o+rx "\$d"; d="\$(dirname "\$d")"; done \\
+ && $python_bin -m venv /opt/rattler \\
+ && /opt/rattler/bin/pip install --no-cache-dir -q py-rattler-build==$version \\
+ && /opt/rattler/bin/python -c 'import rattler_build' \\
+ && chmod 1777 /tmp
+LABEL orchestrate.image=test orchestrate.rattler-build=$version orchestrate.python=$python_bin
+DOCKERFILE
+    log "building $image with py-rattler-build $version"
+    # --network host: the build step reaches PyPI the way the host does.
+    "$runtime" build --network host -t "$image" "$ctx" >&2 || { rm -rf "$ctx"; exit 1; }
+    rm -rf "$ctx"
+}
+
+main() {
+    if image_exists "$image" && [ "${FORCE:-0}" != 1 ]; then
+        log "reusing $image"
+        return
+    fi
+    local version="${RATTLER_BUILD_VERSION:-$(host_rattler_build_version)}"
+    import_base
+    make_image "$version"
+    log "done: $image"
+}
+
+main "$@"
