@@ -1,0 +1,90 @@
+"""Finding recipes: every `meta.yaml` / `recipe.yaml` under the workspace roots, its target label
+and the files of its directory. One walk of the tree; nothing is rendered here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import RecipeError, RecipeErrors
+from orchestrator.recipes.model import RawRecipe
+
+RECIPE_FILES = ("recipe.yaml", "meta.yaml")  # the first wins when a directory has both
+RECIPE_SUBDIRS = ("conda", "recipe")  # a recipe here belongs to the parent directory's target
+_SKIPPED_DIRS = {"__pycache__", "node_modules", "build", "dist"}
+
+
+@dataclass(frozen=True)
+class FoundRecipe:
+    target: str
+    path: str  # workspace-relative POSIX path of the recipe file
+    format: str
+    files: tuple[str, ...]  # every file in the recipe directory, workspace-relative, sorted
+
+
+def target_of(directory: str) -> str:
+    """`internal/own-util/conda` → `//internal/own-util`; `recipes/six` → `//recipes/six`."""
+    parent, _, base = directory.rpartition("/")
+    return f"//{parent}" if base in RECIPE_SUBDIRS and parent else f"//{directory}"
+
+
+def _walk(root: Path, top: str) -> tuple[list[str], list[str]]:
+    """(directories holding a recipe, all files) under `root/top`, workspace-relative."""
+    recipe_dirs, files = [], []
+    for current, dirs, names in os.walk(root / top):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS]
+        rel = Path(current).relative_to(root).as_posix()
+        files.extend(f"{rel}/{n}" for n in names if not n.endswith((".pyc", "~")))
+        if any(n in names for n in RECIPE_FILES):
+            recipe_dirs.append(rel)
+    return recipe_dirs, files
+
+
+def find_recipes(root: Path, tops: tuple[str, ...]) -> tuple[list[FoundRecipe], list[RecipeError]]:
+    """The recipes under the workspace roots `tops`, sorted by target; both formats in one
+    directory is an error (the v1 recipe is kept)."""
+    found, errors = [], []
+    for top in tops:
+        recipe_dirs, files = _walk(root, top)
+        files.sort()
+        for directory in recipe_dirs:
+            present = [n for n in RECIPE_FILES if (root / directory / n).is_file()]
+            if len(present) > 1:
+                errors.append(RecipeError(f"{directory}/meta.yaml", "this directory also has a "
+                              "recipe.yaml", hint="keep one recipe format per directory"))
+            found.append(FoundRecipe(target_of(directory), f"{directory}/{present[0]}",
+                                     present[0], _files_under(files, directory)))
+    found.sort(key=lambda f: (f.target, f.path))
+    return found, errors
+
+
+def _files_under(files: list[str], directory: str) -> tuple[str, ...]:
+    prefix = directory + "/"
+    start = bisect.bisect_left(files, prefix)
+    end = bisect.bisect_left(files, prefix + "\U0010ffff")
+    return tuple(files[start:end])
+
+
+def read_recipe(root: Path, found: FoundRecipe) -> RawRecipe:
+    try:
+        text = (root / found.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(found.path, f"cannot read: {exc}") from None
+    return RawRecipe(found.target, found.path, found.format, text)
+
+
+def discover_recipes(workspace) -> list[RawRecipe]:
+    """Every recipe of the workspace, read, sorted by target (RecipeErrors if any is unreadable)."""
+    found, errors = find_recipes(workspace.root, workspace.config.workspace.roots)
+    recipes = []
+    for item in found:
+        try:
+            recipes.append(read_recipe(workspace.root, item))
+        except RecipeError as exc:
+            errors.append(exc)
+    if errors:
+        raise RecipeErrors(errors)
+    return recipes

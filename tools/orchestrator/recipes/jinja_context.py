@@ -1,0 +1,226 @@
+"""The Jinja side of rendering: one Environment per syntax, conda-build's context functions,
+and Jinja errors turned into RecipeErrors with the template line.
+
+`pin_subpackage` needs the version of an output that is only known once the YAML is read, so
+the Jinja functions return a marker (`__pin_<hex>__`) that `resolve_pins` replaces afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import traceback
+from functools import cache, lru_cache
+from types import SimpleNamespace
+from typing import Any
+
+import jinja2
+
+from orchestrator.errors import RecipeError
+
+_PIN = re.compile(r"__pin_([0-9a-f]+)__")
+_DEFAULT_COMPILERS = {
+    "linux": {"c": "gcc", "cxx": "gxx", "fortran": "gfortran"},
+    "osx": {"c": "clang", "cxx": "clangxx", "fortran": "gfortran"},
+    "win": {"c": "vs2019", "cxx": "vs2019", "fortran": "flang"},
+}
+_DEFAULT_STDLIB = {"linux": "sysroot", "osx": "macosx_deployment_target", "win": "vs"}
+_CDT = {"linux-64": ("cos6", "x86_64"), "linux-aarch64": ("cos7", "aarch64"),
+        "linux-ppc64le": ("cos7", "ppc64le")}
+
+
+class LoadError(Exception):
+    """load_file_data could not find or parse a file (raised through Jinja)."""
+
+
+@cache
+def meta_environment() -> jinja2.Environment:
+    """conda-build's syntax: `{{ }}` and `{% %}`; undefined names are errors."""
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+@cache
+def v1_environment() -> jinja2.Environment:
+    """rattler-build's syntax: `${{ }}` only."""
+    return jinja2.Environment(
+        undefined=jinja2.StrictUndefined, variable_start_string="${{",
+        variable_end_string="}}", block_start_string="${%", block_end_string="%}",
+        comment_start_string="${#", comment_end_string="#}",
+    )
+
+
+@lru_cache(maxsize=8192)
+def v1_template(text: str) -> jinja2.Template:
+    return v1_environment().from_string(text)
+
+
+@lru_cache(maxsize=8192)
+def v1_expression(text: str):
+    return v1_environment().compile_expression(text, undefined_to_none=False)
+
+
+def compiler(language: str, platform: str, variant: dict[str, str]) -> str:
+    """`compiler('c')` → `gcc_linux-64` (plus ` <version>` when the variant pins one)."""
+    system = platform.split("-")[0]
+    name = variant.get(f"{language}_compiler") or _DEFAULT_COMPILERS.get(system, {}).get(
+        language, language)
+    return _with_version(f"{name}_{platform}", variant.get(f"{language}_compiler_version"))
+
+
+def stdlib(language: str, platform: str, variant: dict[str, str]) -> str:
+    """`stdlib('c')` → `sysroot_linux-64` (rattler-build)."""
+    system = platform.split("-")[0]
+    name = variant.get(f"{language}_stdlib") or _DEFAULT_STDLIB.get(system, language)
+    return _with_version(f"{name}_{platform}", variant.get(f"{language}_stdlib_version"))
+
+
+def _with_version(name: str, version: str | None) -> str:
+    return f"{name} {version}" if version else name
+
+
+def cdt(package: str, platform: str, variant: dict[str, str]) -> str:
+    """`cdt('libx11-devel')` → `libx11-devel-cos6-x86_64` on linux-64."""
+    name, arch = _CDT.get(platform, ("cos7", platform.split("-")[-1]))
+    return f"{package}-{variant.get('cdt_name', name)}-{variant.get('cdt_arch', arch)}"
+
+
+def pin_marker(kind: str, name: str, **options: Any) -> str:
+    """A marker standing for a pin until the versions of the outputs are known."""
+    document = json.dumps([kind, name, options], sort_keys=True, default=str)
+    return f"__pin_{document.encode().hex()}__"
+
+
+def resolve_pins(text: str, versions: dict[str, str]) -> str:
+    """Every pin marker in `text` replaced by its spec (ValueError for an unknown subpackage)."""
+    if "__pin_" not in text:
+        return text
+    return _PIN.sub(lambda m: _pin_spec(*json.loads(bytes.fromhex(m[1])), versions), text)
+
+
+def _pin_spec(kind: str, name: str, options: dict[str, Any], versions: dict[str, str]) -> str:
+    lower, upper = options.get("lower_bound"), options.get("upper_bound")
+    if kind == "compatible":  # the host version is only known to the builder
+        return _bounded(name, lower, upper)
+    if name not in versions:
+        raise ValueError(f"pin_subpackage({name!r}): this recipe has no output named {name!r}")
+    version = versions[name]
+    if options.get("exact"):
+        return f"{name} =={version}"
+    if lower or upper:
+        return _bounded(name, lower, upper)
+    low = _truncate(version, options.get("min_pin") or "x.x.x.x.x.x")
+    max_pin = options.get("max_pin") or "x"
+    return f"{name} >={low},<{upper_pin(version, max_pin)}" if max_pin else f"{name} >={low}"
+
+
+def _bounded(name: str, lower: str | None, upper: str | None) -> str:
+    parts = [f">={lower}" if lower else "", f"<{upper}" if upper else ""]
+    spec = ",".join(p for p in parts if p)
+    return f"{name} {spec}" if spec else name
+
+
+def _truncate(version: str, pin: str) -> str:
+    return ".".join(version.split(".")[: len(pin.split("."))])
+
+
+def upper_pin(version: str, max_pin: str) -> str:
+    """conda-build's upper bound: `1.2.3` with `x.x` → `1.3.0a0`."""
+    parts = version.split(".")[: len(max_pin.split("."))]
+    digits = re.match(r"\d*", parts[-1])[0]
+    parts[-1] = str(int(digits) + 1) if digits else parts[-1]
+    return ".".join(parts) + ".0a0"
+
+
+def meta_context(context, recipe_dir: str, used: set[str]) -> dict[str, Any]:
+    """conda-build's Jinja globals for a recipe in `recipe_dir` rendered with `context`."""
+    variant = dict(context.variant)
+    platform = context.platform
+    environ = context.environ()
+    names: dict[str, Any] = {
+        **context.selector_names(),
+        "environ": environ,
+        "os": SimpleNamespace(environ=environ, getenv=environ.get, sep="/", path=posixpath),
+        "PYTHON": "%PYTHON%" if platform.startswith("win") else "$PYTHON",
+        "CONDA_BUILD_STATE": "RENDER",
+        "compiler": lambda language: compiler(language, platform, variant),
+        "cdt": lambda package: cdt(package, platform, variant),
+        "pin_subpackage": _pin_function("subpackage"),
+        "pin_compatible": _pin_function("compatible"),
+        "load_file_data": lambda path, *a, **k: load_file_data(context, recipe_dir, path, used),
+        **environ,
+    }
+    return names
+
+
+def _pin_function(kind: str):
+    def pin(name: str, min_pin: str = "x.x.x.x.x.x", max_pin: str = "x", exact: bool = False,
+            lower_bound: str | None = None, upper_bound: str | None = None, **_ignored) -> str:
+        return pin_marker(kind, name, min_pin=min_pin, max_pin=max_pin, exact=exact,
+                          lower_bound=lower_bound, upper_bound=upper_bound)
+
+    return pin
+
+
+def candidate_paths(recipe_dir: str, path: str) -> tuple[str, ...]:
+    """Where `load_file_data(path)` looks: the recipe directory, then the target directory when
+    the recipe sits in `conda/` or `recipe/` (so `pyproject.toml` finds the project's)."""
+    first = posixpath.normpath(posixpath.join(recipe_dir, path))
+    parent, base = posixpath.split(recipe_dir)
+    if base in ("conda", "recipe") and parent:
+        return first, posixpath.normpath(posixpath.join(parent, path))
+    return (first,)
+
+
+def load_file_data(context, recipe_dir: str, path: str, used: set[str]) -> Any:
+    """The parsed content (json, yaml, toml) of a file handed over in `context.files`."""
+    files = dict(context.files)
+    for candidate in candidate_paths(recipe_dir, path):
+        if candidate in files:
+            used.add(candidate)
+            return parse_data_file(candidate, files[candidate])
+    raise LoadError(f"load_file_data({path!r}): no such file next to the recipe")
+
+
+def parse_data_file(path: str, text: str) -> Any:
+    import tomllib
+
+    import yaml
+
+    try:
+        if path.endswith(".json"):
+            return json.loads(text)
+        if path.endswith(".toml"):
+            return tomllib.loads(text)
+        return yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise LoadError(f"load_file_data: {path} cannot be parsed: {exc}") from None
+
+
+def render_template(env: jinja2.Environment, text: str, names: dict, file: str) -> str:
+    """`text` rendered with `names`; Jinja problems become RecipeErrors with the line."""
+    try:
+        return env.from_string(text).render(names)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RecipeError(file, f"Jinja syntax error: {exc.message}", exc.lineno) from None
+    except Exception as exc:  # noqa: BLE001 - any error raised while rendering the template
+        raise jinja_error(exc, file) from None
+
+
+def jinja_error(exc: Exception, file: str, line: int | None = None) -> RecipeError:
+    """A RecipeError for an exception raised inside a template (undefined name, bad call)."""
+    line = line or _template_line(exc)
+    if isinstance(exc, jinja2.UndefinedError):
+        name = re.match(r"'([^']+)' is undefined", str(exc))
+        what = f"undefined Jinja variable {name[1]!r}" if name else f"Jinja: {exc}"
+        hint = (f"define it with {{% set {name[1]} = ... %}} or add it to [variant] in "
+                "WORKSPACE.toml") if name else ""
+        return RecipeError(file, what, line, hint)
+    if isinstance(exc, LoadError):
+        return RecipeError(file, str(exc), line, "paths are relative to the recipe directory")
+    return RecipeError(file, f"Jinja: {type(exc).__name__}: {exc}", line)
+
+
+def _template_line(exc: Exception) -> int | None:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<template>"]
+    return frames[-1].lineno if frames else None

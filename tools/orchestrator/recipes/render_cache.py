@@ -1,0 +1,108 @@
+"""The I/O around rendering: each recipe's RenderContext (describe, loaded files), the
+content-keyed render cache (one file, replaced atomically) and the process pool for misses.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import xxhash
+
+from orchestrator.errors import RecipeError
+from orchestrator.recipes.context import RenderContext
+from orchestrator.recipes.jinja_context import candidate_paths
+from orchestrator.recipes.model import RawRecipe, Recipe
+
+CODE_VERSION = "render-1"  # bump when rendering changes its output for the same input
+CACHE_FILE = "render/recipes.pickle"
+PARALLEL_FROM = 200  # below this, starting processes costs more than it saves
+_LOADS = re.compile(r"""load_file_data\(\s*['"]([^'"]+)['"]""")
+
+Entry = tuple[str, object]  # ("ok", Recipe without files) or ("error", (file, message, line, hint))
+
+
+def context_for(raw: RawRecipe, root: Path, base: RenderContext, describe) -> RenderContext:
+    """`base` plus what this recipe reads: git describe (only when it mentions it), files."""
+    files = tuple(sorted(_loaded_files(raw, root).items()))
+    described = describe(raw.directory) if "GIT_DESCRIBE" in raw.text else None
+    if not files and described is None:
+        return base
+    return RenderContext(base.platform, base.variant, described, files)
+
+
+def _loaded_files(raw: RawRecipe, root: Path) -> dict[str, str]:
+    files = {}
+    for literal in _LOADS.findall(raw.text):
+        for path in candidate_paths(raw.directory, literal):
+            try:
+                files[path] = (root / path).read_text(encoding="utf-8")
+                break
+            except (OSError, UnicodeDecodeError):
+                continue
+    return files
+
+
+def cache_key(raw: RawRecipe, context: RenderContext) -> str:
+    document = (CODE_VERSION, raw.target, raw.path, raw.format, raw.text, context)
+    return xxhash.xxh3_128_hexdigest(repr(document).encode())
+
+
+def render_entry(raw: RawRecipe, context: RenderContext) -> Entry:
+    from orchestrator.recipes.render import render_recipe
+
+    try:
+        return "ok", render_recipe(raw, context)
+    except RecipeError as exc:
+        return "error", (exc.file, exc.message, exc.line, exc.hint)
+
+
+def _render_chunk(chunk: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
+    return [render_entry(raw, context) for raw, context in chunk]
+
+
+def render_entries(work: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
+    """Entries for `work`, in order; in a process pool when there are many."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(work) < PARALLEL_FROM or workers < 2:
+        return _render_chunk(work)
+    size = -(-len(work) // (workers * 4))
+    chunks = [work[i:i + size] for i in range(0, len(work), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [entry for done in pool.map(_render_chunk, chunks) for entry in done]
+
+
+def load_cache(cache_dir: Path) -> dict[str, Entry]:
+    try:
+        with open(cache_dir / CACHE_FILE, "rb") as handle:
+            entries = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return {}  # no cache yet, or written by another version: render again
+    return entries if isinstance(entries, dict) else {}
+
+
+def save_cache(cache_dir: Path, entries: dict[str, Entry]) -> None:
+    """Write all entries as one file: a temporary file, then os.replace (atomic)."""
+    target = cache_dir / CACHE_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".recipes-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(entries, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def as_result(entry: Entry, files: tuple[str, ...]) -> Recipe | RecipeError:
+    kind, value = entry
+    if kind == "ok":
+        from dataclasses import replace
+
+        return replace(value, files=files)
+    return RecipeError(*value)
