@@ -247,3 +247,44 @@ def test_no_workspace_is_an_error_not_a_traceback(run_cli, tmp_path):
     assert result.code == 2
     assert result.err.startswith("error: no WORKSPACE.toml in ")
     assert result.err.count("\n") == 1
+
+
+LINUX_SKIPPED = """\
+    package:
+      name: win-helper
+      version: 1.0
+    build:
+      skip: true  # [linux]
+    requirements:
+      run:
+        - six
+    """
+
+V1_RECIPE = """\
+    package:
+      name: attrs
+      version: 23.2.0
+    build:
+      noarch: python
+    requirements:
+      host:
+        - pip
+      run:
+        - six
+    """
+
+
+def test_skipped_recipe_is_a_node_without_edges_and_v1_recipes_count(run_cli, make_workspace):
+    root = make_workspace({
+        **ORG,
+        "recipes/win-helper/meta.yaml": LINUX_SKIPPED,
+        "recipes/python-attrs/recipe.yaml": V1_RECIPE,
+    })
+    document = cli_json(run_cli, ["graph", "//recipes/win-helper", "attrs"], root)
+    nodes = {n["target"]: n for n in document["nodes"]}
+    assert nodes["//recipes/win-helper"]["skipped"] is True
+    assert nodes["//recipes/python-attrs"]["recipe"] == "recipes/python-attrs/recipe.yaml"
+    assert document["edges"] == [
+        {"from": "//recipes/python-attrs", "to": "//recipes/python-six",
+         "package": "six", "sections": ["run"]},
+    ]
