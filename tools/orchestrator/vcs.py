@@ -47,3 +47,123 @@ def describe_tags(root: Path, path: str = ".") -> Describe:
         return NO_DESCRIBE
     except ValueError as exc:  # an empty repository has no HEAD
         raise VcsError(f"{root}: git describe failed: {exc}") from None
+
+
+# ---------------------------------------------------------------- working tree state
+
+
+class TreeState(NamedTuple):
+    """What git knows of the files under a directory, paths relative to that directory.
+
+    `blobs` are the index's blob ids; `dirty` are files whose working copy may differ from
+    them (modified or deleted) and untracked files git does not ignore: only those need hashing.
+    """
+
+    blobs: dict[str, str]
+    dirty: frozenset[str]
+
+
+def is_git_worktree(root: Path) -> bool:
+    return _repo(root) is not None
+
+
+def tree_state(root: Path) -> TreeState | None:
+    """Blob ids of the index and the dirty files under `root` (two git calls); None without git."""
+    if _repo(root) is None:
+        return None
+    blobs = parse_ls_files_stage(_git_in(root, "ls-files", "-s", "-z"))
+    listed = _git_in(root, "ls-files", "-z", "-m", "-d", "-o", "--exclude-standard")
+    unmerged = {path for path, blob in blobs.items() if not blob}
+    return TreeState(
+        {p: b for p, b in blobs.items() if b}, frozenset(_split_z(listed)) | unmerged
+    )
+
+
+def parse_ls_files_stage(text: str) -> dict[str, str]:
+    """`<mode> <blob> <stage>\\t<path>` records (NUL-separated) → path → blob; "" when unmerged."""
+    blobs: dict[str, str] = {}
+    for record in _split_z(text):
+        meta, path = record.split("\t", 1)
+        _mode, blob, stage = meta.split(" ")
+        if stage != "0" or path in blobs:
+            blobs[path] = ""
+        else:
+            blobs[path] = blob
+    return blobs
+
+
+def changed_files_since(root: Path, ref: str) -> frozenset[str]:
+    """Files under `root` changed between merge-base(ref, HEAD) and the working tree.
+
+    Committed, staged, unstaged and untracked (not ignored) changes all count; a rename counts
+    as both of its paths. Paths are relative to `root`.
+    """
+    if _repo(root) is None:
+        raise VcsError(f"{root}: not a git repository (--changed-since needs git)")
+    base = merge_base(root, ref)
+    diff = _git_in(root, "diff", "--name-only", "-z", "--no-renames", "--relative", base)
+    untracked = _git_in(root, "ls-files", "-z", "-o", "--exclude-standard")
+    return frozenset(_split_z(diff)) | frozenset(_split_z(untracked))
+
+
+def merge_base(root: Path, ref: str) -> str:
+    """The commit id of merge-base(ref, HEAD); VcsError for an unknown ref."""
+    import git
+
+    try:
+        commit = _git_in(root, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                         f"{ref}^{{commit}}").strip()
+    except git.GitCommandError:
+        raise VcsError(f"unknown git ref '{ref}'") from None
+    try:
+        return _git_in(root, "merge-base", commit, "HEAD").strip()
+    except git.GitCommandError as exc:
+        raise VcsError(f"no merge base between '{ref}' and HEAD: {_stderr(exc)}") from None
+
+
+def resolve_remote_rev(url: str, rev: str) -> str:
+    """The commit a git source's rev names (`git ls-remote`); a full commit id is returned as is."""
+    import git
+
+    if is_commit_id(rev):
+        return rev.lower()
+    try:
+        text = git.Git().ls_remote(url, rev, f"refs/tags/{rev}^{{}}")
+    except git.GitCommandError as exc:
+        raise VcsError(f"git ls-remote {url} {rev}: {_stderr(exc)}") from None
+    commit = parse_ls_remote(text, rev)
+    if commit is None:
+        raise VcsError(f"git source {url}: no branch or tag named '{rev}'")
+    return commit
+
+
+def parse_ls_remote(text: str, rev: str) -> str | None:
+    """The commit of `rev` in `git ls-remote` output: a peeled tag first, then tag, branch, HEAD."""
+    refs = dict(reversed(line.split("\t", 1)) for line in text.splitlines() if "\t" in line)
+    for name in (f"refs/tags/{rev}^{{}}", f"refs/tags/{rev}", f"refs/heads/{rev}", rev):
+        if name in refs:
+            return refs[name]
+    return None
+
+
+def is_commit_id(rev: str) -> bool:
+    return len(rev) == 40 and all(c in "0123456789abcdefABCDEF" for c in rev)
+
+
+def _git_in(root: Path, *args: str) -> str:
+    """Run git with `root` as the working directory (so paths are relative to it)."""
+    import git
+
+    return git.Git(str(root)).execute(
+        ["git", "-c", "core.quotepath=off", *args], strip_newline_in_stdout=False
+    )
+
+
+def _split_z(text: str) -> list[str]:
+    return [part for part in text.split("\0") if part]
+
+
+def _stderr(exc) -> str:
+    """The last line git wrote to stderr (GitPython keeps it quoted in `stderr`)."""
+    lines = str(getattr(exc, "stderr", "") or "").strip().strip("'").strip().splitlines()
+    return lines[-1].strip() if lines else str(exc)

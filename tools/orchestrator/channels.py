@@ -1,0 +1,241 @@
+"""What is published: the (name, version, build) of every package in a channel, per subdir.
+
+Channels are local directories, `file://` URLs or `http(s)://` URLs; each subdir's
+repodata.json is read once (both `packages` and `packages.conda`). HTTP answers are cached
+under `cache/repodata/` with their ETag / Last-Modified and revalidated on the next run; a
+cached copy whose checksum does not match is thrown away and fetched again. Parsing is plain
+JSON on purpose: only three fields per record are needed, and building py-rattler records for
+thousands of packages would cost more than the whole no-op plan is allowed to take.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+from orchestrator.errors import ChannelError
+
+REPODATA = "repodata.json"
+HTTP_TIMEOUT = 30.0
+PackageKey = tuple[str, str, str]  # (name, version, build)
+
+
+@dataclass(frozen=True)
+class ChannelIndex:
+    """One channel's published packages: subdir → {(name, version, build)}."""
+
+    url: str
+    packages: Mapping[str, frozenset[PackageKey]]
+
+    def has(self, key: PackageKey, subdir: str) -> bool:
+        return key in self.packages.get(subdir, frozenset())
+
+    def count(self) -> int:
+        return sum(len(keys) for keys in self.packages.values())
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One repodata.json as read: its bytes (None when absent) and how it was obtained."""
+
+    body: bytes | None
+    how: str  # "local", "missing", "downloaded", "revalidated", "cached-offline", "offline"
+
+
+# ---------------------------------------------------------------- pure: parsing
+
+
+def parse_repodata(data: bytes) -> frozenset[PackageKey]:
+    """(name, version, build) of every record; ValueError naming what is malformed."""
+    try:
+        document = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    keys: set[PackageKey] = set()
+    for section in ("packages", "packages.conda"):
+        records = document.get(section) or {}
+        if not isinstance(records, dict):
+            raise ValueError(f"'{section}' is not an object")
+        for filename, record in records.items():
+            keys.add(_record_key(filename, record))
+    return frozenset(keys)
+
+
+def _record_key(filename: str, record: object) -> PackageKey:
+    try:
+        key = (record["name"], record["version"], record["build"])  # type: ignore[index]
+    except (TypeError, KeyError) as exc:
+        raise ValueError(f"record {filename} has no {exc}") from None
+    if not all(isinstance(part, str) for part in key):
+        raise ValueError(f"record {filename}: name, version and build must be strings")
+    return key
+
+
+def is_published(channels: Iterable[ChannelIndex], key: PackageKey, subdir: str) -> bool:
+    """Whether any channel has the package in `subdir` or in noarch."""
+    return any(c.has(key, subdir) or c.has(key, "noarch") for c in channels)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_channels(
+    urls: Iterable[str], subdirs: Iterable[str], cache_dir: Path, offline: bool = False
+) -> tuple[ChannelIndex, ...]:
+    """Every channel of `urls` (target channel first), each subdir read once."""
+    subdirs = tuple(dict.fromkeys(subdirs))
+    return tuple(read_channel(url, subdirs, cache_dir, offline) for url in urls)
+
+
+def read_channel(
+    url: str, subdirs: Iterable[str], cache_dir: Path, offline: bool = False
+) -> ChannelIndex:
+    """A channel's index; ChannelError when unreadable or malformed (empty with `offline`)."""
+    packages = {}
+    for subdir in subdirs:
+        try:
+            fetched = fetch_repodata(url, subdir, cache_dir, offline)
+            packages[subdir] = _parsed(url, subdir, fetched)
+        except ChannelError:
+            if not offline:
+                raise
+            packages[subdir] = frozenset()
+    return ChannelIndex(url, packages)
+
+
+def _parsed(url: str, subdir: str, fetched: Fetched) -> frozenset[PackageKey]:
+    if fetched.body is None:
+        return frozenset()
+    try:
+        return parse_repodata(fetched.body)
+    except ValueError as exc:
+        raise ChannelError(url, f"{subdir}/{REPODATA}: {exc}") from None
+
+
+def fetch_repodata(url: str, subdir: str, cache_dir: Path, offline: bool = False) -> Fetched:
+    """The bytes of `<url>/<subdir>/repodata.json`: read locally, or over HTTP with a cache."""
+    scheme = urlparse(url).scheme
+    if scheme in ("http", "https"):
+        return _fetch_http(url, subdir, cache_dir / "repodata", offline)
+    if scheme not in ("", "file"):
+        raise ChannelError(url, f"unsupported channel URL scheme '{scheme}'")
+    return _read_local(url, local_path(url) / subdir / REPODATA)
+
+
+def local_path(url: str) -> Path:
+    """The directory of a local channel given as a path or a file:// URL."""
+    if url.startswith("file://"):
+        return Path(url2pathname(urlparse(url).path))
+    return Path(url)
+
+
+def _read_local(url: str, file: Path) -> Fetched:
+    try:
+        return Fetched(file.read_bytes(), "local")
+    except FileNotFoundError:
+        return Fetched(None, "missing")  # a channel nobody published to yet is empty
+    except OSError as exc:
+        raise ChannelError(url, f"cannot read {file}: {exc.strerror or exc}") from None
+
+
+# ---------------------------------------------------------------- HTTP with a cache
+
+
+@dataclass(frozen=True)
+class _CacheEntry:
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+
+
+def _fetch_http(url: str, subdir: str, cache_root: Path, offline: bool) -> Fetched:
+    location = f"{url.rstrip('/')}/{subdir}/{REPODATA}"
+    body_file, meta_file = _cache_files(cache_root, location)
+    cached = _read_cache(body_file, meta_file, location)
+    if offline:
+        return Fetched(cached.body, "cached-offline") if cached else Fetched(None, "offline")
+    status, body, headers = _http_get(url, location, cached)
+    if status == 304 and cached is not None:
+        return Fetched(cached.body, "revalidated")
+    if status == 404:
+        return Fetched(None, "missing")
+    _parsed(url, subdir, Fetched(body, "downloaded"))  # raises on garbage: never cached
+    _write_cache(body_file, meta_file, location, body, headers)
+    return Fetched(body, "downloaded")
+
+
+def _http_get(url: str, location: str, cached: _CacheEntry | None):
+    """(status, body, headers) of a GET, conditional when a cached copy exists."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(location, headers=_conditional_headers(cached))
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
+            return response.status, response.read(), response.headers
+    except urllib.error.HTTPError as exc:
+        if exc.code in (304, 404):
+            return exc.code, b"", exc.headers
+        raise ChannelError(url, f"GET {location}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ChannelError(url, f"cannot fetch {location}: {reason}") from None
+
+
+def _conditional_headers(cached: _CacheEntry | None) -> dict[str, str]:
+    headers = {"Accept-Encoding": "identity"}
+    if cached is not None and cached.etag:
+        headers["If-None-Match"] = cached.etag
+    if cached is not None and cached.last_modified:
+        headers["If-Modified-Since"] = cached.last_modified
+    return headers
+
+
+def _cache_files(cache_root: Path, location: str) -> tuple[Path, Path]:
+    key = hashlib.blake2b(location.encode(), digest_size=12).hexdigest()
+    return cache_root / f"{key}.json", cache_root / f"{key}.meta.json"
+
+
+def _read_cache(body_file: Path, meta_file: Path, location: str) -> _CacheEntry | None:
+    """The cached copy if it is whole (its checksum matches); None otherwise."""
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        body = body_file.read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("url") != location:
+        return None
+    if meta.get("blake2b") != hashlib.blake2b(body).hexdigest():
+        return None
+    return _CacheEntry(body, meta.get("etag"), meta.get("last_modified"))
+
+
+def _write_cache(body_file: Path, meta_file: Path, location: str, body: bytes, headers) -> None:
+    meta = {
+        "url": location,
+        "etag": headers.get("ETag"),
+        "last_modified": headers.get("Last-Modified"),
+        "blake2b": hashlib.blake2b(body).hexdigest(),
+    }
+    body_file.parent.mkdir(parents=True, exist_ok=True)
+    _replace_atomically(body_file, body)
+    _replace_atomically(meta_file, json.dumps(meta, sort_keys=True).encode())
+
+
+def _replace_atomically(file: Path, data: bytes) -> None:
+    temp = file.with_name(f".{file.name}.tmp-{secrets.token_hex(6)}")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, file)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,263 @@
+"""Content hashes of targets: what a build reads, and the hashes of its build/host dependencies.
+
+A target's hash changes exactly when what its build would produce can change: the rendered
+recipe (`Recipe.data`, so selectors and comments for other platforms change nothing), the
+other files of its recipe directory, the files of its path sources, the url+sha256 of url
+sources, the resolved commit of git sources, the build configuration (platform, variant,
+builder and version, container image) and, Merkle-style, the hashes of the workspace targets
+it needs at build or host time. Run and test dependencies do not enter it.
+
+Files are known by git blob ids (sha1 of "blob <size>\\0<content>"): git's own ids for clean
+tracked files, the same function over the working copy for dirty and untracked ones, and for
+every file of a workspace outside git. So a file has one digest whichever way it was read,
+and nothing machine-specific (absolute paths, times) is hashed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.recipes.model import Recipe, Source
+from orchestrator.workspace import WorkspaceConfig
+
+HASH_VERSION = 1  # bump when the hashed document changes shape
+HASHED_SECTIONS = ("build", "host")
+SKIPPED_DIRS = frozenset({".git", "__pycache__"})
+CACHE_DIR = "cache"
+NOT_GIT_NOTICE = (
+    "{root} is not a git repository: hashing reads every file (slower, and untracked "
+    "build products count as inputs)"
+)
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class FileIndex:
+    """Every file that can be an input: workspace-relative POSIX path → blob id."""
+
+    digests: Mapping[str, str]
+    paths: tuple[str, ...]  # the keys of `digests`, sorted, for prefix lookups
+    dirty: frozenset[str] = frozenset()  # changed since the last commit (unknown without git)
+    notice: str | None = None  # said once to the user (e.g. "not a git repository")
+
+    @classmethod
+    def of(
+        cls, digests: Mapping[str, str], dirty: Iterable[str] = (), notice: str | None = None
+    ) -> FileIndex:
+        return cls(dict(digests), tuple(sorted(digests)), frozenset(dirty), notice)
+
+    def under(self, directory: str) -> tuple[str, ...]:
+        """The files under `directory` ("" or "." for all), or the file itself."""
+        directory = directory.strip("/")
+        if directory in ("", "."):
+            return self.paths
+        if directory in self.digests:
+            return (directory,)
+        prefix = directory + "/"
+        start = bisect.bisect_left(self.paths, prefix)
+        end = bisect.bisect_left(self.paths, directory + "0")  # "0" sorts right after "/"
+        return self.paths[start:end]
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """The build settings that enter a target's hash (nothing machine-specific)."""
+
+    platform: str
+    builder: str
+    builder_version: str
+    container: str = "none"
+    image: str = ""
+
+
+# ---------------------------------------------------------------- pure: hashes
+
+
+def target_hash(
+    recipe: Recipe,
+    files: FileIndex,
+    config: BuildConfig,
+    dependency_hashes: Mapping[str, str],
+    git_commits: Mapping[tuple[str, str], str] | None = None,
+) -> str:
+    """The hex hash of one target, given the hashes of its build/host dependencies."""
+    document = {
+        "version": HASH_VERSION,
+        "format": recipe.format,
+        "recipe": recipe.data,
+        "variant": dict(recipe.variant),
+        "files": _digests(recipe_files(recipe, files), files),
+        "sources": [_source_document(s, files, git_commits or {}) for s in recipe.sources],
+        "build": _config_document(config),
+        "dependencies": dict(sorted(dependency_hashes.items())),
+    }
+    return digest_of(document)
+
+
+def hash_targets(
+    order: Iterable[str],
+    recipes: Mapping[str, Recipe],
+    hashed_deps: Callable[[str], Iterable[str]],
+    files: FileIndex,
+    config_of: Callable[[str], BuildConfig],
+    git_commits: Mapping[tuple[str, str], str] | None = None,
+) -> dict[str, str]:
+    """Hashes of every target of `order` (dependencies first); `hashed_deps(t)` are t's
+    build/host dependencies inside the workspace."""
+    hashes: dict[str, str] = {}
+    for target in order:
+        deps = {dep: hashes[dep] for dep in hashed_deps(target)}
+        hashes[target] = target_hash(
+            recipes[target], files, config_of(target), deps, git_commits
+        )
+    return hashes
+
+
+def digest_of(document: Any) -> str:
+    """blake2b over canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
+    )
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest()
+
+
+def build_string(target_hash_hex: str, build_number: int) -> str:
+    return f"h{target_hash_hex[:10]}_{build_number}"
+
+
+def build_config(
+    config: WorkspaceConfig, target: str, builder_version: str
+) -> BuildConfig:
+    """The hashed settings of `target`: [build] with its per-target override applied."""
+    build = config.build
+    override = build.overrides.get(target) or build.overrides.get(target.removeprefix("//"))
+    container = (override and override.container) or build.container
+    image = (override and override.image) or build.image
+    return BuildConfig(
+        platform=config.workspace.platform,
+        builder=build.builder,
+        builder_version=builder_version,
+        container=container,
+        image=image if container != "none" else "",
+    )
+
+
+# ---------------------------------------------------------------- pure: input files
+
+
+def recipe_files(recipe: Recipe, files: FileIndex) -> tuple[str, ...]:
+    """The recipe directory's files and patches, except the recipe file (hashed as rendered).
+
+    Files git ignores are nobody's input: they are not in `files` and are left out.
+    """
+    wanted = {*recipe.files, *(p for s in recipe.sources for p in s.patches)}
+    wanted.discard(recipe.path)
+    return tuple(sorted(p for p in wanted if p in files.digests))
+
+
+def source_files(source: Source, recipe: Recipe, files: FileIndex) -> tuple[str, ...]:
+    """The files of a path source (without the recipe file itself)."""
+    if source.kind != "path" or source.path is None:
+        return ()
+    return tuple(p for p in files.under(source.path) if p != recipe.path)
+
+
+def input_files(recipe: Recipe, files: FileIndex) -> tuple[str, ...]:
+    """Every file whose change concerns `recipe` (the recipe file too): for change detection."""
+    found = {recipe.path, *recipe_files(recipe, files)}
+    for source in recipe.sources:
+        found.update(source_files(source, recipe, files))
+    return tuple(sorted(found))
+
+
+def _source_document(
+    source: Source, files: FileIndex, git_commits: Mapping[tuple[str, str], str]
+) -> dict[str, Any]:
+    if source.kind == "url":
+        return {"kind": "url", "url": source.url, "sha256": source.sha256}
+    if source.kind == "git":
+        key = (source.url or "", source.git_rev or "HEAD")
+        return {"kind": "git", "url": source.url, "commit": git_commits.get(key, key[1])}
+    under = files.under(source.path or ".")
+    return {"kind": "path", "path": source.path, "files": _digests(under, files)}
+
+
+def _digests(paths: Iterable[str], files: FileIndex) -> dict[str, str]:
+    return {p: files.digests[p] for p in paths}
+
+
+def _config_document(config: BuildConfig) -> dict[str, str]:
+    return {
+        "platform": config.platform,
+        "builder": config.builder,
+        "builder_version": config.builder_version,
+        "container": config.container,
+        "image": config.image,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def read_file_index(root: Path) -> FileIndex:
+    """Blob ids of every input file under `root`: from git's index plus the dirty files, or by
+    reading every file when `root` is not in a git repository (with a notice saying so)."""
+    from orchestrator import vcs
+
+    state = vcs.tree_state(root)
+    if state is None:
+        digests = {p: blob_id(root / p) for p in walk_files(root)}
+        return FileIndex.of(digests, notice=NOT_GIT_NOTICE.format(root=root))
+    digests = {p: b for p, b in state.blobs.items() if not _skipped(p)}
+    for path in state.dirty:
+        digest = blob_id(root / path)
+        if digest is None or _skipped(path):
+            digests.pop(path, None)
+        else:
+            digests[path] = digest
+    return FileIndex.of(digests, dirty=(p for p in state.dirty if not _skipped(p)))
+
+
+def blob_id(path: Path) -> str | None:
+    """git's blob id of a file's working copy (a symlink's is its target); None if absent."""
+    try:
+        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def walk_files(root: Path) -> list[str]:
+    """Workspace-relative paths of every file under `root`, skipping cache/, .git, __pycache__."""
+    found = []
+    for directory, dirs, names in os.walk(root):
+        rel = Path(directory).relative_to(root).as_posix()
+        dirs[:] = sorted(d for d in dirs if not _skipped(_join(rel, d)))
+        found.extend(_join(rel, n) for n in names)
+    return sorted(found)
+
+
+def _join(directory: str, name: str) -> str:
+    return name if directory == "." else f"{directory}/{name}"
+
+
+def _skipped(path: str) -> bool:
+    parts = path.split("/")
+    return parts[0] == CACHE_DIR or not SKIPPED_DIRS.isdisjoint(parts)

@@ -1,0 +1,207 @@
+"""Graph + hashes + changed files + published packages → Plan: what to build, why, in which order.
+
+A target is up to date when every output (name, version, build string) is in one of the
+channels, in its subdir or in noarch. A target to build pulls in every workspace dependency
+(any section: building and testing it needs them all) that no channel has yet. Pure: the
+I/O that gathers the inputs is `planning.compute_plan`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from orchestrator.channels import ChannelIndex, is_published
+from orchestrator.graph import TargetGraph, build_order, direct_deps, rdeps, select
+from orchestrator.hashing import HASHED_SECTIONS, build_string
+from orchestrator.recipes.model import Recipe
+
+Action = Literal["build", "up-to-date", "skipped"]
+MAX_FILE_REASONS = 5  # changed files named per target before "and N more"
+
+
+@dataclass(frozen=True)
+class PlannedOutput:
+    name: str
+    version: str
+    build: str
+    subdir: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    target: str
+    hash: str
+    action: Action
+    reasons: tuple[str, ...]
+    outputs: tuple[PlannedOutput, ...]
+    deps: tuple[str, ...]  # workspace dependencies, any section, sorted
+
+
+@dataclass(frozen=True)
+class Plan:
+    platform: str
+    channel: str  # the target channel
+    nodes: Mapping[str, PlanNode]  # in build order (dependencies first)
+    order: tuple[str, ...]  # the targets to build, dependencies first
+    notices: tuple[str, ...] = ()  # things the user should hear once (e.g. "not a git repo")
+
+    def count(self, action: Action) -> int:
+        return sum(1 for node in self.nodes.values() if node.action == action)
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def planned_outputs(recipe: Recipe, target_hash: str, platform: str) -> tuple[PlannedOutput, ...]:
+    """The package files a build of `recipe` at `target_hash` produces."""
+    return tuple(_planned(o.name, o.version, o.build_number, o.noarch, target_hash, platform)
+                 for o in recipe.outputs)
+
+
+def _planned(name, version, number, noarch, target_hash, platform) -> PlannedOutput:
+    build = build_string(target_hash, number)
+    subdir = "noarch" if noarch else platform
+    return PlannedOutput(name, version, build, subdir, f"{name}-{version}-{build}.conda")
+
+
+# ---------------------------------------------------------------- selection
+
+
+def changed_inputs(
+    inputs: Mapping[str, Iterable[str]], changed_files: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """target → its input files among `changed_files` (targets with none are left out)."""
+    owners: dict[str, list[str]] = defaultdict(list)
+    for target, files in inputs.items():
+        for file in files:
+            owners[file].append(target)
+    found: dict[str, list[str]] = defaultdict(list)
+    for file in sorted(set(changed_files)):
+        for target in owners.get(file, ()):
+            found[target].append(file)
+    return {t: tuple(files) for t, files in sorted(found.items())}
+
+
+def select_targets(
+    tg: TargetGraph,
+    patterns: Sequence[str],
+    changed: Mapping[str, object] | None = None,
+    dependents: bool = False,
+) -> list[str]:
+    """Targets matching `patterns`; with `changed` only those whose inputs changed; with
+    `dependents` also everything depending on those, transitively."""
+    selected = set(select(tg, patterns or ["//..."]))
+    base = selected if changed is None else set(changed)
+    if dependents:
+        base |= set(rdeps(tg, base))
+    return sorted(base if changed is None else base & selected)
+
+
+# ---------------------------------------------------------------- actions and reasons
+
+
+def make_plan(
+    tg: TargetGraph,
+    selected: Iterable[str],
+    hashes: Mapping[str, str],
+    channels: Sequence[ChannelIndex],
+    *,
+    platform: str,
+    changed: Mapping[str, Sequence[str]] | None = None,
+    full: bool = False,
+    notices: Sequence[str] = (),
+) -> Plan:
+    """The plan for `selected`; `channels` start with the target channel."""
+    facts = _Facts(tg, hashes, channels, platform, changed or {})
+    nodes = {t: facts.selected_node(t, full) for t in selected}
+    _pull_in_missing(facts, nodes)
+    in_order = build_order(tg, nodes)
+    todo = tuple(t for t in in_order if nodes[t].action == "build")
+    return Plan(facts.platform, facts.channel, {t: nodes[t] for t in in_order}, todo,
+                tuple(notices))
+
+
+class _Facts:
+    """What the plan asks of each target, computed once."""
+
+    def __init__(self, tg, hashes, channels, platform, changed):
+        self.tg, self.hashes, self.channels = tg, hashes, tuple(channels)
+        self.platform, self.changed = platform, changed
+        self.channel = self.channels[0].url if self.channels else ""
+        self._outputs: dict[str, tuple[PlannedOutput, ...]] = {}
+
+    def outputs(self, target: str) -> tuple[PlannedOutput, ...]:
+        if target not in self._outputs:
+            recipe = self.tg.recipe(target)
+            self._outputs[target] = planned_outputs(recipe, self.hashes[target], self.platform)
+        return self._outputs[target]
+
+    def published(self, target: str) -> bool:
+        return all(
+            is_published(self.channels, (o.name, o.version, o.build), o.subdir)
+            for o in self.outputs(target)
+        )
+
+    def skipped(self, target: str) -> bool:
+        return self.tg.recipe(target).skipped
+
+    def node(self, target: str, action: Action, reasons: Iterable[str]) -> PlanNode:
+        deps = tuple(sorted(self.tg.graph.successors(target)))
+        return PlanNode(target, self.hashes[target], action, tuple(reasons),
+                        self.outputs(target), deps)
+
+    def selected_node(self, target: str, full: bool) -> PlanNode:
+        if self.skipped(target):
+            return self.node(target, "skipped", [f"skipped on {self.platform}"])
+        if self.published(target) and not full:
+            return self.node(target, "up-to-date", [])
+        return self.node(target, "build", self.build_reasons(target, full))
+
+    def build_reasons(self, target: str, full: bool) -> list[str]:
+        reasons = [] if self.published(target) else [f"not in channel {self.channel}"]
+        if full and not reasons:
+            reasons.append("full build requested")
+        reasons.extend(self.file_reasons(target))
+        reasons.extend(f"dependency {d} changed" for d in self.changed_deps(target))
+        return reasons
+
+    def file_reasons(self, target: str) -> list[str]:
+        files = self.changed.get(target, ())
+        reasons = [f"input changed: {f}" for f in files[:MAX_FILE_REASONS]]
+        if len(files) > MAX_FILE_REASONS:
+            reasons.append(f"and {len(files) - MAX_FILE_REASONS} more changed input(s)")
+        return reasons
+
+    def changed_deps(self, target: str) -> list[str]:
+        """Build/host dependencies whose inputs changed or that no channel has at their hash."""
+        hashed = direct_deps(self.tg, target, HASHED_SECTIONS)
+        return [d for d in hashed if self.changed.get(d) or
+                (not self.skipped(d) and not self.published(d))]
+
+
+def _pull_in_missing(facts: _Facts, nodes: dict[str, PlanNode]) -> None:
+    """Add every unpublished dependency of a target to build, transitively."""
+    stack = sorted((t for t, n in nodes.items() if n.action == "build"), reverse=True)
+    required_by: dict[str, list[str]] = defaultdict(list)
+    while stack:
+        target = stack.pop()
+        for dep in facts.tg.graph.successors(target):
+            if dep in nodes and dep not in required_by:
+                continue
+            if dep not in nodes and facts.published(dep):
+                continue
+            required_by[dep].append(target)
+            if dep not in nodes:
+                stack.append(dep)
+            nodes[dep] = _pulled_node(facts, dep, required_by[dep])
+
+
+def _pulled_node(facts: _Facts, target: str, requirers: list[str]) -> PlanNode:
+    required = [f"required by {r}" for r in sorted(requirers)]
+    if facts.skipped(target):
+        return facts.node(target, "skipped", [f"skipped on {facts.platform}", *required])
+    return facts.node(target, "build", [*facts.build_reasons(target, False), *required])
