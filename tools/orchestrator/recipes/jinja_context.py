@@ -20,6 +20,7 @@ import jinja2
 from orchestrator.errors import RecipeError
 
 _PIN = re.compile(r"__pin_([0-9a-f]+)__")
+_PIN_EXPRESSION = re.compile(r"^x(\.x)*$")
 _DEFAULT_COMPILERS = {
     "linux": {"c": "gcc", "cxx": "gxx", "fortran": "gfortran"},
     "osx": {"c": "clang", "cxx": "clangxx", "fortran": "gfortran"},
@@ -99,6 +100,7 @@ def resolve_pins(text: str, versions: dict[str, str]) -> str:
 
 
 def _pin_spec(kind: str, name: str, options: dict[str, Any], versions: dict[str, str]) -> str:
+    options = _v1_pin_expressions(options)
     lower, upper = options.get("lower_bound"), options.get("upper_bound")
     if kind == "compatible":  # the host version is only known to the builder
         return _bounded(name, lower, upper)
@@ -112,6 +114,15 @@ def _pin_spec(kind: str, name: str, options: dict[str, Any], versions: dict[str,
     low = _truncate(version, options.get("min_pin") or "x.x.x.x.x.x")
     max_pin = options.get("max_pin") or "x"
     return f"{name} >={low},<{upper_pin(version, max_pin)}" if max_pin else f"{name} >={low}"
+
+
+def _v1_pin_expressions(options: dict[str, Any]) -> dict[str, Any]:
+    """rattler-build writes pin expressions as bounds (`upper_bound="x.x"`): use them as pins."""
+    options = dict(options)
+    for bound, pin in (("lower_bound", "min_pin"), ("upper_bound", "max_pin")):
+        if isinstance(options.get(bound), str) and _PIN_EXPRESSION.match(options[bound]):
+            options[pin], options[bound] = options.pop(bound), None
+    return options
 
 
 def _bounded(name: str, lower: str | None, upper: str | None) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jinja2
+
 from orchestrator.errors import RecipeError
 from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.jinja_context import (
@@ -69,7 +71,10 @@ class _Renderer:
     def expression(self, text: str, path: tuple) -> Any:
         self.used |= set(IDENTIFIER.findall(text))
         try:
-            return v1_expression(text)(**self.names)
+            value = v1_expression(text)(**self.names)
+            if isinstance(value, jinja2.Undefined):
+                value._fail_with_undefined_error()
+            return value
         except Exception as exc:  # noqa: BLE001 - any error inside an expression
             raise self.fail(exc, path) from None
 

@@ -54,7 +54,8 @@ def selector_namespace(platform: str, variant: dict[str, str]) -> dict[str, obje
     """Every name a selector may use: platform flags, py/np flags and the variant keys."""
     names = platform_names(platform)
     py = python_number(variant.get("python", ""))
-    names.update({"py": py, "py3k": 30 <= py < 40, "py2k": 20 <= py < 30})
+    major = variant.get("python", "").split(".")[0]
+    names.update({"py": py, "py3k": major == "3", "py2k": major == "2"})
     names.update({flag: py == int(flag[2:]) for flag in _PY_FLAGS})
     if "numpy" in variant:
         names["np"] = python_number(variant["numpy"])
