@@ -181,6 +181,8 @@ def test_query_deps_rdeps_path(run_cli, org):
     ]
     path = run_cli(["query", "path", "own-util", "six"], org)
     assert path.out == "//internal/own-util //recipes/python-dateutil //recipes/python-six\n"
+    none = run_cli(["query", "path", "six", "own-util"], org)
+    assert none == (0, "", "note: //recipes/python-six does not depend on //internal/own-util\n")
 
 
 def test_commands_work_from_a_subdirectory_and_with_C(run_cli, org):

@@ -167,4 +167,4 @@ def test_why_text_shows_only_the_requirement_on_the_asked_package():
     assert why_cmd.why_text(tg, g.why(tg, "lib-dev")).splitlines()[1:] == [
         "//app", "└── --host: lib-dev >=1--> //lib",
     ]
-    assert "--run: lib, host: lib-dev >=1--> //lib" in why_cmd.why_text(tg, g.why(tg, "//lib"))
+    assert "--host: lib-dev >=1, run: lib--> //lib" in why_cmd.why_text(tg, g.why(tg, "//lib"))

@@ -133,6 +133,9 @@ def test_select_everything(tg):
         ("//nothing/...", "no target matches '//nothing/...'"),
         ("recipes/python-six", "(hint: did you mean '//recipes/python-six'?)"),
         ("zzzzzz", "no target matches 'zzzzzz'"),
+        ("python-six", "no target matches 'python-six' (hint: did you mean "
+                       "'//recipes/python-six'?)"),
+        ("python-sx", "(hint: did you mean '//recipes/python-six', "),
     ],
 )
 def test_pattern_matching_nothing(tg, pattern, message):

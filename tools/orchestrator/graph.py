@@ -99,7 +99,7 @@ def _needed(recipe: Recipe) -> tuple[Requirement, ...]:
         return ()
     own = set(recipe.package_names)
     reqs = (r for r in recipe.requirements() if r.name not in own)
-    return tuple(sorted(reqs, key=lambda r: (r.name, _SECTION_RANK.get(r.section, 99), r.spec)))
+    return tuple(sorted(reqs, key=lambda r: (_SECTION_RANK.get(r.section, 99), r.name, r.spec)))
 
 
 def _edges(recipes: Iterable[Recipe], producers: Mapping[str, str]):
@@ -161,13 +161,16 @@ def _matches(tg: TargetGraph, pattern: str) -> list[str]:
 
 
 def _close_names(tg: TargetGraph, pattern: str) -> str:
+    """A hint naming up to 3 close names: labels for a path-like pattern, else packages."""
     if "/" in pattern:  # `recipes/six` is most likely a label without its `//`
-        names, pattern = list(tg.graph), "//" + pattern.lstrip("/")
-    else:
-        names = [*tg.producers, *tg.external]
-    exact = [pattern] if pattern in tg.graph else []
-    close = exact or difflib.get_close_matches(pattern, names, n=3, cutoff=0.6)
-    return f" (hint: did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+        pattern = "//" + pattern.lstrip("/")
+        names = {label: label for label in tg.graph}
+    else:  # a package name, or the directory name of a target (`python-six` → its label)
+        names = {label.rsplit("/", 1)[-1]: label for label in tg.graph}
+        names.update({name: name for name in [*tg.producers, *tg.external]})
+    close = [pattern] if pattern in names else difflib.get_close_matches(pattern, names, 3, 0.6)
+    hints = list(dict.fromkeys(names[c] for c in close))
+    return f" (hint: did you mean {', '.join(repr(h) for h in hints)}?)" if hints else ""
 
 
 def resolve_package(tg: TargetGraph, name: str) -> tuple[str | None, str | None]:

@@ -26,8 +26,7 @@ def run(args: argparse.Namespace) -> int:
         if args.query == "path":
             document = path_document(loaded.graph, *args.targets)
             lines = [" ".join(p) for p in document["paths"]]
-            if document["truncated"]:
-                print(f"note: only the first {len(lines)} paths are shown", file=sys.stderr)
+            _note_paths(document)
         else:
             document = reach_document(loaded.graph, args.query, args.targets, args.depth)
             lines = document["result"]
@@ -36,6 +35,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             write("\n".join(lines))
     return 0
+
+
+def _note_paths(document: dict) -> None:
+    """An empty answer or a cut one is worth a word on stderr; stdout stays script-friendly."""
+    if not document["paths"]:
+        print(f"note: {document['from']} does not depend on {document['to']}", file=sys.stderr)
+    elif document["truncated"]:
+        print(f"note: only the first {len(document['paths'])} paths are shown", file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> None:
