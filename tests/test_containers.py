@@ -103,14 +103,15 @@ def test_runtime_and_image_follow_overrides(tmp_path, target, runtime, image):
 
 
 def test_settings_hold_overrides_channels_mounts_and_the_invoking_user(tmp_path):
+    (tmp_path / "cache/channel").mkdir(parents=True)  # /srv/conda/extra does not exist here
     ws = workspace(tmp_path)
     gcc = containers.settings_for(ws, "//recipes/gcc")
     zlib = containers.settings_for(ws, "//recipes/zlib")
     assert (gcc.image, gcc.network, gcc.timeout) == ("acme/gcc:2", True, 600)
     assert (zlib.image, zlib.network, zlib.timeout) == ("acme/build:1", False, 60)
     assert zlib.mounts == (
-        Mount(tmp_path.resolve() / "cache/channel"), Mount(Path("/srv/conda/extra")),
-        Mount(Path("/opt/sdk")), Mount(tmp_path.resolve() / "data", writable=True),
+        Mount(tmp_path.resolve() / "cache/channel"), Mount(Path("/opt/sdk")),
+        Mount(tmp_path.resolve() / "data", writable=True),
     )
     assert (zlib.env, zlib.uid, zlib.gid, zlib.pid) == (
         ("HTTP_PROXY",), os.getuid(), os.getgid(), os.getpid())
@@ -160,17 +161,18 @@ def test_image_command_replaces_only_a_host_interpreter(argv, expected):
     assert containers.image_command(argv) == expected
 
 
-def test_wrap_gives_the_exact_docker_run_argv():
+def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
+    ws = tmp_path / "ws"
     invocation = Invocation(
-        argv=("/ws/.venv/bin/python", "/ws/tools/runner.py", "--output-dir", "/ws/cache/out"),
-        env={"PATH": "/usr/bin", "RATTLER_CACHE": "/ws/cache/src"},
-        cwd=Path("/ws/cache/work"),
-        reads=(Path("/ws"),),
-        writes=(Path("/ws/cache/work"), Path("/ws/cache/out"), Path("/ws/cache/src")),
+        argv=("/ws/.venv/bin/python", f"{ws}/tools/runner.py", "--output-dir", f"{ws}/cache/out"),
+        env={"PATH": "/usr/bin", "RATTLER_CACHE": f"{ws}/cache/src"},
+        cwd=ws / "cache/work",
+        reads=(ws,),
+        writes=(ws / "cache/work", ws / "cache/out", ws / "cache/src"),
     )
     s = settings(target="//recipes/zlib", network=False, env=("HTTP_PROXY",), uid=1000,
                  gid=100, pid=4242, host="build1", ca_bundle=Path("/etc/ca.crt"),
-                 mounts=(Mount(Path("/ws/cache/channel")), Mount(Path("/srv/chan"))))
+                 mounts=(Mount(ws / "cache/channel"), Mount(Path("/srv/chan"))))
     wrapped = containers.wrap(invocation, s, "r7", host_env={"PATH": "/usr/bin", "X": "1"})
     ca = "/opt/orchestrate/ca-certificates.crt"
     assert wrapped.argv == (
@@ -178,30 +180,31 @@ def test_wrap_gives_the_exact_docker_run_argv():
         "--label", "orchestrate.run=r7", "--label", "orchestrate.target=//recipes/zlib",
         "--label", "orchestrate.pid=4242", "--label", "orchestrate.host=build1",
         "--user", "1000:100", "--network", "none",
-        "--mount", "type=bind,source=/ws,target=/ws,readonly",
         "--mount", "type=bind,source=/srv/chan,target=/srv/chan,readonly",
-        "--mount", "type=bind,source=/ws/cache/channel,target=/ws/cache/channel,readonly",
-        "--mount", "type=bind,source=/ws/cache/out,target=/ws/cache/out",
-        "--mount", "type=bind,source=/ws/cache/src,target=/ws/cache/src",
-        "--mount", "type=bind,source=/ws/cache/work,target=/ws/cache/work",
+        "--mount", f"type=bind,source={ws},target={ws},readonly",
+        "--mount", f"type=bind,source={ws}/cache/channel,target={ws}/cache/channel,readonly",
+        "--mount", f"type=bind,source={ws}/cache/out,target={ws}/cache/out",
+        "--mount", f"type=bind,source={ws}/cache/src,target={ws}/cache/src",
+        "--mount", f"type=bind,source={ws}/cache/work,target={ws}/cache/work",
         "--mount", f"type=bind,source=/etc/ca.crt,target={ca},readonly",
         "-e", f"CURL_CA_BUNDLE={ca}", "-e", "HOME=/tmp", "-e", f"PIP_CERT={ca}",
-        "-e", "RATTLER_CACHE=/ws/cache/src", "-e", f"REQUESTS_CA_BUNDLE={ca}",
+        "-e", f"RATTLER_CACHE={ws}/cache/src", "-e", f"REQUESTS_CA_BUNDLE={ca}",
         "-e", f"SSL_CERT_FILE={ca}", "-e", "HTTP_PROXY",
-        "--workdir", "/ws/cache/work", "orchestrate-test:bookworm",
-        "python3", "/ws/tools/runner.py", "--output-dir", "/ws/cache/out",
+        "--workdir", f"{ws}/cache/work", "orchestrate-test:bookworm",
+        "python3", f"{ws}/tools/runner.py", "--output-dir", f"{ws}/cache/out",
     )
     assert wrapped.env == {"PATH": "/usr/bin", "X": "1"}
     assert (wrapped.cwd, wrapped.reads, wrapped.writes) == (
         invocation.cwd, invocation.reads, invocation.writes)
+    assert all(path.is_dir() for path in invocation.writes)  # made, so that docker can mount
 
 
-def test_wrap_with_network_and_podman_and_a_path_both_read_and_written():
-    invocation = Invocation(argv=("true",), reads=(Path("/a"),), writes=(Path("/a"),))
+def test_wrap_with_network_and_podman_and_a_path_both_read_and_written(tmp_path):
+    invocation = Invocation(argv=("true",), reads=(tmp_path,), writes=(tmp_path,))
     argv = containers.wrap(invocation, settings(runtime="podman"), "r", host_env={}).argv
     assert argv[:2] == ("podman", "run")
     assert "--network" not in argv
-    assert argv[argv.index("--mount") + 1] == "type=bind,source=/a,target=/a"
+    assert argv[argv.index("--mount") + 1] == f"type=bind,source={tmp_path},target={tmp_path}"
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -319,14 +322,19 @@ def test_a_cancelled_run_ctrl_c_leaves_no_container(docker, tmp_path):
         thread.start()
     logs = [tmp_path / t.rsplit("/")[-1] for t in targets]
     deadline = time.monotonic() + 60
-    while not all(log.exists() and "ready" in log.read_text() for log in logs):
+    while not all(log.exists() and "ready" in log.read_text().splitlines() for log in logs):
         assert time.monotonic() < deadline, "the builds did not start"
         time.sleep(0.2)
     cancel.set()
     for thread in threads:
         thread.join(60)
     assert len(errors) == 2
-    assert len(containers.remove_run(rid)) == 2
+    name_a, name_b = (containers.container_name(rid, t) for t in targets)
+    assert containers.run_containers(rid) == (name_a, name_b)  # still running: SIGTERM ignored
+    # one target's cleanup leaves the run's other builds alone
+    assert containers.remove_run(rid, "docker", target="//recipes/a") == (name_a,)
+    assert containers.run_containers(rid) == (name_b,)
+    assert containers.remove_run(rid) == (name_b,)
     assert containers.run_containers(rid) == ()
 
 

@@ -128,7 +128,9 @@ def _override(workspace: Workspace, target: str, key: str) -> Any:
 def _workspace_mounts(workspace: Workspace) -> tuple[Mount, ...]:
     """The local channels (read-only) and the `[build] mounts` ("PATH" or "PATH:rw")."""
     channels = [workspace.target_channel, *workspace.extra_channels]
-    mounts = [Mount(Path(_local_path(c))) for c in channels if _local_path(c)]
+    # A channel not made yet has nothing to read (and --mount refuses a missing source).
+    paths = [Path(_local_path(c)) for c in channels if _local_path(c)]
+    mounts = [Mount(path) for path in paths if path.is_dir()]
     mounts += [parse_mount(text, workspace.root) for text in workspace.config.build.mounts]
     return tuple(mounts)
 
@@ -163,7 +165,11 @@ def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str,
     The host interpreter that starts the builder (a venv's python) is replaced by the image's
     `python3`. What the builder's env adds to or changes in the host's env (`host_env`, by
     default os.environ) goes in with `-e`; the client itself runs with the host's env.
+    The one side effect: missing directories the build writes are made, by the invoking user
+    (the engine would refuse them as mount sources).
     """
+    for path in invocation.writes:
+        Path(path).mkdir(parents=True, exist_ok=True)
     host_env = dict(os.environ if host_env is None else host_env)
     inside = {k: v for k, v in invocation.env.items() if host_env.get(k) != v}
     argv = (
@@ -241,15 +247,17 @@ def runtime_available(runtime: str) -> bool:
     return True
 
 
-def remove_run(run_id: str, runtime: str = "docker") -> tuple[str, ...]:
-    """Force-remove every container of `run_id` (running or not); returns their names.
+def remove_run(run_id: str, runtime: str = "docker", target: str | None = None
+               ) -> tuple[str, ...]:
+    """Force-remove the containers of `run_id` (of its `target` only, when given), running or
+    not; returns their names. With a target, the run's other builds keep running.
 
     Looks again after removing: a client killed mid-`docker run` may leave a container the
     engine was still creating.
     """
     removed: set[str] = set()
     for _ in range(REMOVE_ROUNDS):
-        names = run_containers(run_id, runtime)
+        names = run_containers(run_id, runtime, target)
         if not names:
             break
         _remove(runtime, names)
@@ -258,9 +266,13 @@ def remove_run(run_id: str, runtime: str = "docker") -> tuple[str, ...]:
     return tuple(sorted(removed))
 
 
-def run_containers(run_id: str, runtime: str = "docker") -> tuple[str, ...]:
-    """The names of the containers (running or not) labelled with `run_id`."""
-    return _names(runtime, f"label={LABEL_RUN}={run_id}")
+def run_containers(run_id: str, runtime: str = "docker", target: str | None = None
+                   ) -> tuple[str, ...]:
+    """The names of the containers (running or not) of `run_id` (and `target`, when given)."""
+    filters = [f"label={LABEL_RUN}={run_id}"]
+    if target is not None:
+        filters.append(f"label={LABEL_TARGET}={target}")
+    return _names(runtime, *filters)
 
 
 def remove_stale(runtime: str = "docker") -> tuple[str, ...]:
@@ -286,8 +298,9 @@ def _pid_alive(text: str) -> bool:
     return True
 
 
-def _names(runtime: str, label_filter: str) -> tuple[str, ...]:
-    out = _query(runtime, "ps", "-a", "--filter", label_filter, "--format", "{{.Names}}")
+def _names(runtime: str, *label_filters: str) -> tuple[str, ...]:
+    filters = [arg for f in label_filters for arg in ("--filter", f)]
+    out = _query(runtime, "ps", "-a", *filters, "--format", "{{.Names}}")
     return tuple(sorted(line.strip() for line in out.splitlines() if line.strip()))
 
 
