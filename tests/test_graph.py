@@ -281,3 +281,10 @@ def test_direct_deps_by_section(tg):
         "//recipes/python-dateutil",
     ]
     assert g.direct_deps(tg, "//internal/app", ["build", "host"]) == []
+
+
+def test_everything_in_an_empty_workspace_is_nothing():
+    tg = g.build_graph([])
+    assert g.select(tg, ["//..."]) == []
+    with pytest.raises(PatternError):
+        g.select(tg, ["//recipes/..."])

@@ -143,7 +143,7 @@ def select(tg: TargetGraph, patterns: Iterable[str]) -> list[str]:
     selected: set[str] = set()
     for pattern in patterns:
         matched = _matches(tg, pattern)
-        if not matched:
+        if not matched and pattern != "//...":  # an empty workspace is not an error
             raise PatternError(f"no target matches '{pattern}'{_close_names(tg, pattern)}")
         selected.update(matched)
     return sorted(selected)
