@@ -46,6 +46,7 @@ FAN_IN_EXPONENT = 1.1
 INTERNAL_SHARE = 0.1
 COMPILED_SHARE = 0.2
 EXTRA_DEPS = (1, 2, 2, 3, 3, 4)  # workspace dependencies besides the hubs, picked uniformly
+DEP_SECTIONS = (("host", "run"), ("host", "run"), ("run",), ("run",), ("test",))
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
     "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
@@ -109,9 +110,9 @@ def _hub(name: str, reqs: tuple[tuple[str, str], ...]) -> Package:
 
 
 def _internal_indices(rest: int, rng: random.Random) -> set[int]:
-    """Internal projects sit in the upper layers (they use third-party code, rarely the reverse)."""
-    upper = range(rest // 3, rest)
-    return set(rng.sample(upper, min(len(upper), round(rest * INTERNAL_SHARE))))
+    """Internal projects anywhere: a few core libraries low in the graph that much of the
+    organization builds on, and applications at the top."""
+    return set(rng.sample(range(rest), min(rest, round(rest * INTERNAL_SHARE))))
 
 
 def _layer_start(layer: int, rest: int) -> int:
@@ -146,7 +147,7 @@ def _package(i: int, layer: int, internal: bool, deps: list[str], hubs: set[str]
     if "pytest" in hubs and rng.random() < 0.5:
         reqs.append(("test", "pytest"))
     for dep in deps:
-        reqs += [(s, dep) for s in rng.choice((("host", "run"), ("run",), ("run",), ("test",)))]
+        reqs += [(s, dep) for s in rng.choice(DEP_SECTIONS)]
     directory = f"internal/{name}" if internal else f"recipes/{name}"
     version = f"{rng.randint(0, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}"
     return Package(name, f"//{directory}", directory, version, layer, tuple(reqs), compiled)

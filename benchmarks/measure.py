@@ -30,6 +30,7 @@ class Sample:
     seconds: float
     max_rss_mb: float
     out: str = ""
+    err: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ class Stats:
 
 def run_child(argv: Sequence[str], *, cwd: Path | None = None, keep_output: bool = False,
               env: dict[str, str] | None = None) -> Sample:
-    """Run `argv` to the end; its wall time and peak RSS. Raises ChildFailed on non-zero exit."""
+    """Run `argv` to the end; its wall time, peak RSS and (with keep_output) stdout and stderr.
+
+    Raises ChildFailed on a non-zero exit."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         child = subprocess.Popen(list(argv), cwd=cwd, stdout=out, stderr=err,
@@ -66,9 +69,13 @@ def run_child(argv: Sequence[str], *, cwd: Path | None = None, keep_output: bool
         if child.returncode != 0:
             err.seek(0)
             raise ChildFailed(argv, child.returncode, err.read().decode(errors="replace"))
-        out.seek(0)
-        text = out.read().decode() if keep_output else ""
-    return Sample(seconds, usage.ru_maxrss / 1024, text)
+        texts = [_read(f) if keep_output else "" for f in (out, err)]
+    return Sample(seconds, usage.ru_maxrss / 1024, *texts)
+
+
+def _read(file) -> str:
+    file.seek(0)
+    return file.read().decode(errors="replace")
 
 
 def repeat(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
