@@ -1,0 +1,3 @@
+"""acme's release browser on the command line."""
+
+__version__ = "2.0.1"

@@ -1,0 +1,131 @@
+"""The rattler-build builder: a v1 recipe in the job's work dir, built by the stand-alone runner.
+
+- A `recipe.yaml` recipe is copied as is, except that each output's `build: string:` is set to
+  the build string the plan expects and relative path sources point back into the workspace.
+- A `meta.yaml` recipe is translated from its rendered tree (`Recipe.data`) by translate.py.
+The command is `python rattler_build_runner.py --recipe ...`: the runner imports only the stdlib
+and rattler_build, so the same argv runs on the host and in a container.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from orchestrator.builders.collect import check_built, expected_packages, read_built
+from orchestrator.builders.request import BuildRequest, Invocation
+from orchestrator.builders.translate import translate
+from orchestrator.errors import BuildError
+
+RUNNER = Path(__file__).with_name("rattler_build_runner.py")
+RECIPE_DIR = "recipe"
+_CONTEXT_REF = re.compile(r"^\$\{\{\s*(\w+)\s*\}\}$")
+
+
+class RattlerBuild:
+    name = "rattler-build"
+
+    def prepare(self, request: BuildRequest) -> None:
+        target = recipe_path(request)
+        if target.parent.exists():
+            shutil.rmtree(target.parent)
+        shutil.copytree(request.recipe_dir, target.parent)
+        _write_yaml(target, v1_recipe(request, _read_yaml(request)))
+
+    def invocation(self, request: BuildRequest) -> Invocation:
+        return Invocation(
+            argv=runner_argv(request),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=request.work_dir,
+            reads=(request.workspace_root, RUNNER.parent),
+            writes=(request.output_dir, request.work_dir, request.source_cache),
+        )
+
+    def collect(self, request: BuildRequest) -> list[Path]:
+        built = read_built(request.output_dir)
+        return check_built(request.recipe.path, expected_packages(request), built)
+
+
+def recipe_path(request: BuildRequest) -> Path:
+    return request.work_dir / RECIPE_DIR / "recipe.yaml"
+
+
+def runner_argv(request: BuildRequest) -> tuple[str, ...]:
+    argv = [sys.executable, str(RUNNER), "--recipe", str(recipe_path(request)),
+            "--output-dir", str(request.output_dir), "--source-cache", str(request.source_cache),
+            "--target-platform", request.platform, "--test", request.test]
+    for channel in request.channels:
+        argv += ["--channel", channel]
+    for key, value in sorted(request.variant.items()):
+        argv += ["--variant", f"{key}={value}"]
+    return tuple(argv)
+
+
+def v1_recipe(request: BuildRequest, original: dict[str, Any] | None) -> dict[str, Any]:
+    """The v1 recipe to build (pure): the recipe.yaml as read, or the meta.yaml translated."""
+    recipe_dir = request.recipe_dir.as_posix()
+    if request.recipe.format == "meta.yaml":
+        if len(request.recipe.outputs) != 1:
+            raise BuildError(f"{request.recipe.path}: `outputs` is not supported by the "
+                             "meta.yaml → recipe.yaml translation (hint: write it as recipe.yaml)")
+        build_string = request.build_string_of(request.recipe.outputs[0])
+        return translate(request.recipe.data, recipe_file=request.recipe.path,
+                         recipe_dir=recipe_dir, build_string=build_string)
+    assert original is not None
+    return force_build_strings(original, request, recipe_dir)
+
+
+def force_build_strings(recipe: dict[str, Any], request: BuildRequest,
+                        recipe_dir: str) -> dict[str, Any]:
+    """Set `build: string:` of every output; make relative path sources absolute."""
+    context = recipe.get("context") or {}
+    outputs = recipe.get("outputs")
+    for part in outputs if outputs else [recipe]:
+        name = _resolve(context, str(part.get("package", {}).get("name", "")))
+        if name not in request.build_strings:
+            raise BuildError(f"{request.recipe.path}: output `{name}` has no build string in "
+                             f"the plan (planned: {', '.join(sorted(request.build_strings))})")
+        part.setdefault("build", {})["string"] = request.build_strings[name]
+        _absolute_path_sources(part, recipe_dir)
+    _absolute_path_sources(recipe, recipe_dir)
+    return recipe
+
+
+def _resolve(context: dict[str, Any], text: str) -> str:
+    """A name written as `${{ name }}` with `name` in the recipe's context."""
+    ref = _CONTEXT_REF.match(text)
+    return str(context.get(ref.group(1), text)) if ref else text
+
+
+def _absolute_path_sources(part: dict[str, Any], recipe_dir: str) -> None:
+    source = part.get("source")
+    for entry in source if isinstance(source, list) else [source] if source else []:
+        if isinstance(entry, dict) and "path" in entry and "${{" not in str(entry["path"]):
+            entry["path"] = os.path.normpath(os.path.join(recipe_dir, str(entry["path"])))
+
+
+def _read_yaml(request: BuildRequest) -> dict[str, Any] | None:
+    if request.recipe.format != "recipe.yaml":
+        return None
+    from ruamel.yaml import YAML, YAMLError
+
+    file = request.workspace_root / request.recipe.path
+    try:
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = True
+        return yaml.load(file.read_text(encoding="utf-8"))
+    except (OSError, YAMLError) as exc:
+        raise BuildError(f"{request.recipe.path}: cannot read: {exc}") from None
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)

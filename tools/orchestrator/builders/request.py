@@ -1,0 +1,50 @@
+"""What a builder is asked (`BuildRequest`) and what it answers (`Invocation`): plain records.
+
+A builder never runs anything: it describes the command as an `Invocation` (argv, env, cwd and
+the paths it reads and writes), so that the containers module can wrap it in `docker run` and
+proc.py can run it, and afterwards `collect`s and checks the packages it produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.recipes.model import Output, Recipe
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    recipe: Recipe
+    workspace_root: Path
+    build_strings: Mapping[str, str]  # output (package) name → build string the plan expects
+    channels: tuple[str, ...]  # target channel first; local directories as file:// URLs
+    output_dir: Path
+    work_dir: Path  # the builder's own scratch space for this job (translated recipe, config)
+    source_cache: Path
+    platform: str = "linux-64"
+    variant: Mapping[str, str] = field(default_factory=dict)
+    log: Path | None = None
+    test: str = "native"  # "native" runs the recipe's tests, "skip" does not
+
+    def subdir_of(self, output: Output) -> str:
+        return "noarch" if output.noarch else self.platform
+
+    def build_string_of(self, output: Output) -> str:
+        return self.build_strings[output.name]
+
+    @property
+    def recipe_dir(self) -> Path:
+        return self.workspace_root / self.recipe.directory
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A command described as data: run it as is, or wrap it (containers.wrap)."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: Path
+    reads: tuple[Path, ...] = ()  # mounted read-only in a container
+    writes: tuple[Path, ...] = ()  # mounted read-write in a container
