@@ -1,0 +1,226 @@
+"""Given a workspace of real recipes in a real git repository, when a file changes, then exactly
+the targets whose build could change get a new hash."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+from conftest import commit_all, git, recipe, write_files
+from orchestrator import hashing
+from orchestrator.recipes.model import Source
+from orchestrator.workspace import parse_workspace_config
+from test_plan_support import ORG, TARGETS, changed_targets, hashes
+
+
+@pytest.fixture
+def org(make_workspace):
+    return make_workspace(ORG)
+
+
+def test_every_target_has_a_distinct_hex_hash(org):
+    found = hashes(org)
+    assert sorted(found) == sorted(TARGETS)
+    assert len(set(found.values())) == len(TARGETS)
+    assert all(len(h) == 64 and int(h, 16) >= 0 for h in found.values())
+
+
+def test_editing_a_source_file_changes_that_project_only(org):
+    before = hashes(org)
+    write_files(org, {"internal/own-app/src/own_app/core.py": "def answer():\n    return 43\n"})
+    uncommitted = hashes(org)
+    assert changed_targets(before, uncommitted) == {"//internal/own-app"}
+    commit_all(org)
+    assert hashes(org) == uncommitted  # committed or not, the same content has the same hash
+
+
+def test_editing_a_project_changes_its_host_dependents_not_its_run_dependents(org):
+    before = hashes(org)
+    write_files(org, {"internal/own-util/src/own_util/core.py": "VALUE = 1\n"})
+    assert changed_targets(before, hashes(org)) == {"//internal/own-util", "//internal/own-app"}
+
+
+def test_editing_a_host_dependencys_recipe_changes_host_dependents_only(org):
+    before = hashes(org)
+    write_files(org, {"recipes/zlib/build.sh": "make install -j2\n"})
+    # libpng has zlib in host; own-app only in run
+    assert changed_targets(before, hashes(org)) == {"//recipes/zlib", "//recipes/libpng"}
+
+
+def test_reverting_an_edit_restores_the_hash(org):
+    before = hashes(org)
+    original = (org / "recipes/zlib/build.sh").read_text()
+    write_files(org, {"recipes/zlib/build.sh": "something else\n"})
+    assert hashes(org) != before
+    write_files(org, {"recipes/zlib/build.sh": original})
+    assert hashes(org) == before
+
+
+def test_changes_for_another_platform_or_in_comments_change_nothing(org):
+    before = hashes(org)
+    text = (org / "recipes/zlib/meta.yaml").read_text()
+    text = text.replace("vs2019  # [win]", "vs2022  # [win]")
+    text = text.replace("# a comment nobody builds from", "# another comment")
+    write_files(org, {"recipes/zlib/meta.yaml": text})
+    assert hashes(org) == before
+    write_files(org, {"recipes/zlib/meta.yaml": text.replace("- make", "- make >=4")})
+    assert changed_targets(before, hashes(org)) == {"//recipes/zlib", "//recipes/libpng"}
+
+
+def test_files_that_are_nobodys_input_change_nothing(org):
+    before = hashes(org)
+    write_files(org, {
+        "docs/README.md": "# changed\n",
+        "internal/own-util/build.log": "ignored by git\n",
+        "internal/own-util/src/own_util/__pycache__/core.cpython-311.pyc": "bytes",
+        "cache/render/whatever.json": "{}",
+    })
+    assert hashes(org) == before
+
+
+def test_an_untracked_file_in_a_path_source_is_an_input(org):
+    before = hashes(org)
+    write_files(org, {"internal/own-cli/src/own_cli/extra.py": "X = 1\n"})
+    assert changed_targets(before, hashes(org)) == {"//internal/own-cli"}
+
+
+def test_a_deleted_file_in_a_path_source_changes_its_hash(org):
+    before = hashes(org)
+    (org / "internal/own-cli/tests/test_core.py").unlink()
+    assert changed_targets(before, hashes(org)) == {"//internal/own-cli"}
+
+
+def test_two_clones_in_different_paths_have_equal_hashes(org, tmp_path):
+    clone = tmp_path / "elsewhere" / "clone"
+    clone.parent.mkdir()
+    git(tmp_path, "clone", "-q", str(org), str(clone))
+    assert hashes(clone) == hashes(org)
+
+
+def test_a_workspace_outside_git_hashes_the_same_files_the_same_way(org, make_workspace):
+    plain = make_workspace(ORG, git_repo=False, name="plain")
+    assert hashes(plain) == hashes(org)
+    index = hashing.read_file_index(plain)
+    assert index.notice is not None and "is not a git repository" in index.notice
+    assert hashing.read_file_index(org).notice is None
+
+
+def test_a_workspace_outside_git_skips_cache_git_and_pycache(make_workspace):
+    plain = make_workspace({
+        "a.txt": "a", "cache/x": "x", "pkg/__pycache__/m.pyc": "c", "pkg/m.py": "m",
+    }, git_repo=False)
+    assert hashing.walk_files(plain) == ["WORKSPACE.toml", "a.txt", "pkg/m.py"]
+
+
+def test_variant_builder_and_image_enter_the_hash(org):
+    before = hashes(org)
+    toml = (org / "WORKSPACE.toml").read_text()
+    write_files(org, {"WORKSPACE.toml": toml + '\n[build]\ncontainer = "docker"\nimage = "a:1"\n'})
+    with_image = hashes(org)
+    assert changed_targets(before, with_image) == set(TARGETS)
+    override = '[build.overrides."//recipes/zlib"]\nimage = "b:2"\n'
+    write_files(org, {"WORKSPACE.toml": toml + '\n[build]\ncontainer = "docker"\nimage = "a:1"\n'
+                      + override})
+    assert changed_targets(with_image, hashes(org)) == {"//recipes/zlib", "//recipes/libpng"}
+
+
+def test_blob_ids_are_gits(org):
+    data = (org / "recipes/zlib/build.sh").read_bytes()
+    expected = git(org, "hash-object", "recipes/zlib/build.sh").strip()
+    assert hashing.blob_id(org / "recipes/zlib/build.sh") == expected
+    assert hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() == expected
+    assert hashing.blob_id(org / "missing") is None
+
+
+# ---------------------------------------------------------------- pure: records
+
+
+CONFIG = hashing.BuildConfig("linux-64", "rattler-build", "0.73.0")
+FILES = hashing.FileIndex.of({
+    "recipes/a/meta.yaml": "1" * 40, "recipes/a/build.sh": "2" * 40,
+    "recipes/a/fix.patch": "3" * 40, "src/x/one.py": "4" * 40, "src/x/sub/two.py": "5" * 40,
+    "src/xy/other.py": "6" * 40,
+})
+
+
+def a_recipe(**fields):
+    fields.setdefault("files", ("recipes/a/build.sh", "recipes/a/fix.patch", "recipes/a/meta.yaml"))
+    fields.setdefault("data", {"package": {"name": "a", "version": "1"}})
+    return recipe("//recipes/a", "a", **fields)
+
+
+def test_path_source_files_are_those_under_the_directory():
+    assert FILES.under("src/x") == ("src/x/one.py", "src/x/sub/two.py")
+    assert FILES.under("src/x/one.py") == ("src/x/one.py",)
+    assert FILES.under(".") == FILES.paths
+    assert FILES.under("nothing") == ()
+
+
+def test_recipe_files_leave_the_recipe_file_to_the_rendered_data():
+    assert hashing.recipe_files(a_recipe(), FILES) == ("recipes/a/build.sh", "recipes/a/fix.patch")
+    source = Source("path", path="src/x")
+    assert hashing.input_files(a_recipe(sources=(source,)), FILES) == (
+        "recipes/a/build.sh", "recipes/a/fix.patch", "recipes/a/meta.yaml",
+        "src/x/one.py", "src/x/sub/two.py",
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"data": {"package": {"name": "a", "version": "2"}}},
+        {"variant": (("python", "3.12"),)},
+        {"sources": (Source("url", url="https://x/a.tgz", sha256="0" * 64),)},
+        {"sources": (Source("git", url="file:///r", git_rev="v1"),)},
+        {"sources": (Source("path", path="src/x"),)},
+    ],
+)
+def test_each_part_of_a_recipe_enters_the_hash(change):
+    base = hashing.target_hash(a_recipe(), FILES, CONFIG, {})
+    assert hashing.target_hash(a_recipe(**change), FILES, CONFIG, {}) != base
+
+
+def test_git_sources_hash_the_resolved_commit():
+    rec = a_recipe(sources=(Source("git", url="file:///r", git_rev="main"),))
+    one = hashing.target_hash(rec, FILES, CONFIG, {}, {("file:///r", "main"): "a" * 40})
+    two = hashing.target_hash(rec, FILES, CONFIG, {}, {("file:///r", "main"): "b" * 40})
+    assert one != two
+
+
+def test_dependency_hashes_and_build_settings_enter_the_hash():
+    base = hashing.target_hash(a_recipe(), FILES, CONFIG, {"//b": "1"})
+    assert hashing.target_hash(a_recipe(), FILES, CONFIG, {"//b": "2"}) != base
+    newer = hashing.BuildConfig("linux-64", "rattler-build", "0.74.0")
+    assert hashing.target_hash(a_recipe(), FILES, newer, {"//b": "1"}) != base
+
+
+def test_build_config_applies_overrides_and_ignores_images_without_containers():
+    config = parse_workspace_config({
+        "workspace": {"name": "x"},
+        "build": {"image": "img:1", "overrides": {"//recipes/a": {"container": "docker"}}},
+    }, "WORKSPACE.toml")
+    assert hashing.build_config(config, "//recipes/a", "1") == hashing.BuildConfig(
+        "linux-64", "rattler-build", "1", "docker", "img:1")
+    assert hashing.build_config(config, "//recipes/b", "1").image == ""
+
+
+def test_build_string():
+    assert hashing.build_string("0123456789abcdef", 3) == "h0123456789_3"
+
+
+def test_digest_is_canonical():
+    assert hashing.digest_of({"b": 1, "a": [1, 2]}) == hashing.digest_of({"a": [1, 2], "b": 1})
+
+
+def test_cloning_does_not_copy_untracked_files(org, tmp_path):
+    """A clone has only committed files: equal hashes need equal content, not equal paths."""
+    write_files(org, {"internal/own-util/src/own_util/local.py": "X = 1\n"})
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(org), str(clone))
+    assert changed_targets(hashes(clone), hashes(org)) == {
+        "//internal/own-util", "//internal/own-app",
+    }
+    shutil.copy(org / "internal/own-util/src/own_util/local.py",
+                clone / "internal/own-util/src/own_util/local.py")
+    assert hashes(clone) == hashes(org)
