@@ -1,6 +1,6 @@
 """Shared fixtures: real workspaces in real git repositories, the CLI run in-process, recipes.
 
-- `make_workspace(files, git=True)` writes `files` (path → text) under a fresh directory,
+- `make_workspace(files, git_repo=True, name="ws")` writes `files` (path → text) in a new dir,
   adds a minimal WORKSPACE.toml unless given, and commits everything in a real git repository.
 - `run_cli(args, cwd=None)` runs `orchestrator.cli.main(args)` and returns (code, out, err).
 - `make_recipe(target, *outputs, ...)` builds a rendered `Recipe` record for pure unit tests;
@@ -55,7 +55,7 @@ def commit_all(root: Path, message: str = "change") -> str:
 
 @pytest.fixture
 def make_workspace(tmp_path):
-    """make_workspace(files, git=True, name="ws") -> Path of a new workspace."""
+    """make_workspace(files, git_repo=True, name="ws") -> Path of a new workspace."""
 
     def make(files: dict[str, str], git_repo: bool = True, name: str = "ws") -> Path:
         root = tmp_path / name
