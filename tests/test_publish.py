@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from orchestrator.errors import ChannelError
-from orchestrator.publish import channel_packages, publish_atomically
+from orchestrator.publish import channel_packages, ensure_channel, publish_atomically
 
 
 def make_package(directory: Path, name: str, version: str = "1.0", build: str = "h0_0",
@@ -118,3 +118,12 @@ def test_concurrent_publishers_leave_a_consistent_channel(tmp_path):
     assert listed(channel, "noarch") == present(channel, "noarch")
     assert len(present(channel, "noarch")) == 16
     assert stray_files(channel) == []
+
+
+def test_ensure_channel_makes_an_empty_usable_channel(tmp_path):
+    channel = tmp_path / "channel"
+    ensure_channel(channel, "linux-64")
+    assert listed(channel, "noarch") == set() and listed(channel, "linux-64") == set()
+    publish_atomically(channel, [make_package(tmp_path / "out", "data")])
+    ensure_channel(channel, "linux-64")  # an existing channel is left as it is
+    assert listed(channel, "noarch") == {"data-1.0-h0_0.tar.bz2"}

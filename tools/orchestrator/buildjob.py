@@ -129,6 +129,7 @@ def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
     workspace = context.workspace
     builder = BUILDERS[workspace.config.build.builder]()
     request = build_request(context, job, paths)
+    builder.prepare(request)
     invocation = builder.invocation(request)
     if settings is not None:
         invocation = containers.wrap(invocation, settings, context.run_id)
@@ -151,9 +152,10 @@ def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
                                                 *workspace.extra_channels)),
         output_dir=paths.output,
         work_dir=paths.work,
-        source_cache_dir=workspace.cache_dir / "sources",
+        source_cache=workspace.cache_dir / "sources",
         platform=workspace.platform,
-        variant=tuple(sorted(workspace.config.variant.items())),
+        variant=dict(workspace.config.variant),
+        log=paths.log,
     )
 
 
@@ -196,6 +198,9 @@ def _failed(context: BuildContext, job: BuildJob, paths: JobPaths, exc: Exceptio
 
 
 def _one_line(exc: Exception) -> str:
+    """The reason shown in summaries: the build command itself is in the log, not here."""
+    if isinstance(exc, proc.ProcessFailed):
+        return f"build command {exc.why}"
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 

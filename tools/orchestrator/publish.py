@@ -36,6 +36,13 @@ def publish_atomically(
     return placed
 
 
+def ensure_channel(channel_dir: Path, platform: str) -> None:
+    """Make the channel usable before anything is built into it: both repodata.json files."""
+    subdirs = ["noarch", platform]
+    if not all((channel_dir / s / "repodata.json").is_file() for s in subdirs):
+        reindex(channel_dir, subdirs)
+
+
 def place_package(channel_dir: Path, package: Path) -> str:
     """Copy one package into its subdir under a temporary name, then move it into place."""
     subdir = package_subdir(package)

@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         dependents=args.dependents, full=args.full, offline=args.offline,
     )
     console = _console()
+    for notice in plan.notices:
+        console.print(f"note: {notice}", markup=False)
     if args.dry_run:
         _print_plan(console, plan)
         return 0
@@ -68,12 +70,14 @@ def run(args: argparse.Namespace) -> int:
 def _build(args, workspace, graph, plan, console) -> Outcome:
     from orchestrator.buildjob import BuildContext, run_build
     from orchestrator.executors import EXECUTORS
+    from orchestrator.publish import ensure_channel
 
     cache_dir = workspace.cache_dir
+    ensure_channel(Path(workspace.target_channel), workspace.platform)
     jobs = jobs_from_plan(plan, cache.recorded_durations(cache_dir, list(plan.order)))
     context = BuildContext(
         workspace=workspace,
-        recipes={t: graph.graph.nodes[t]["recipe"] for t in plan.order},
+        recipes={t: graph.recipe(t) for t in plan.order},
         channel_dir=Path(workspace.target_channel), run_id=_run_id(),
         cancel=threading.Event(),
     )
