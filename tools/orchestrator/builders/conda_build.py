@@ -11,11 +11,11 @@ through a copy whose `build: string:` reads that key.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from orchestrator.builders.collect import check_built, expected_packages, read_built
 from orchestrator.builders.request import BuildRequest, Invocation
+from orchestrator.builders.workdir import copy_recipe_dir
 from orchestrator.errors import BuildError
 
 VARIANT_FILE = "orchestrate_variant.yaml"
@@ -29,9 +29,7 @@ class CondaBuild:
     def prepare(self, request: BuildRequest) -> None:
         _only_meta_yaml(request)
         recipe_dir = request.work_dir / RECIPE_DIR
-        if recipe_dir.exists():
-            shutil.rmtree(recipe_dir)
-        shutil.copytree(request.recipe_dir, recipe_dir)
+        copy_recipe_dir(request, recipe_dir)
         meta = recipe_dir / "meta.yaml"
         meta.write_text(with_build_string_from_variant(meta.read_text(encoding="utf-8")),
                         encoding="utf-8")

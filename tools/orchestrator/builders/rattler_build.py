@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,22 +18,22 @@ from typing import Any
 from orchestrator.builders.collect import check_built, expected_packages, read_built
 from orchestrator.builders.request import BuildRequest, Invocation
 from orchestrator.builders.translate import translate
+from orchestrator.builders.workdir import copy_recipe_dir
 from orchestrator.errors import BuildError
 
 RUNNER = Path(__file__).with_name("rattler_build_runner.py")
 RECIPE_DIR = "recipe"
-_CONTEXT_REF = re.compile(r"^\$\{\{\s*(\w+)\s*\}\}$")
+_CONTEXT_REF = re.compile(r"\$\{\{\s*(\w+)\s*\}\}")
 
 
 class RattlerBuild:
     name = "rattler-build"
 
     def prepare(self, request: BuildRequest) -> None:
+        recipe = v1_recipe(request, _read_yaml(request))
         target = recipe_path(request)
-        if target.parent.exists():
-            shutil.rmtree(target.parent)
-        shutil.copytree(request.recipe_dir, target.parent)
-        _write_yaml(target, v1_recipe(request, _read_yaml(request)))
+        copy_recipe_dir(request, target.parent)
+        _write_yaml(target, recipe)
 
     def invocation(self, request: BuildRequest) -> Invocation:
         return Invocation(
@@ -96,9 +95,8 @@ def force_build_strings(recipe: dict[str, Any], request: BuildRequest,
 
 
 def _resolve(context: dict[str, Any], text: str) -> str:
-    """A name written as `${{ name }}` with `name` in the recipe's context."""
-    ref = _CONTEXT_REF.match(text)
-    return str(context.get(ref.group(1), text)) if ref else text
+    """A name using `${{ var }}` of the recipe's context, e.g. `${{ name }}-lib`."""
+    return _CONTEXT_REF.sub(lambda m: str(context.get(m.group(1), m.group(0))), text)
 
 
 def _absolute_path_sources(part: dict[str, Any], recipe_dir: str) -> None:
