@@ -167,28 +167,23 @@ def serve_channel(directory: Path) -> Iterator[tuple[str, Requests]]:
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(directory), **kwargs)
 
-        def send_head(self):
+        def etag(self) -> str | None:
             file = Path(self.translate_path(self.path))
             if not file.is_file():
-                return super().send_head()
-            etag = '"' + hashlib.blake2b(file.read_bytes(), digest_size=8).hexdigest() + '"'
-            if self.headers.get("If-None-Match") == etag:
+                return None
+            return '"' + hashlib.blake2b(file.read_bytes(), digest_size=8).hexdigest() + '"'
+
+        def send_head(self):
+            if self.etag() is not None and self.headers.get("If-None-Match") == self.etag():
                 self.send_response(304)
-                self.send_header("ETag", etag)
                 self.end_headers()
                 return None
-            body = super().send_head()
-            return body
+            return super().send_head()
 
         def end_headers(self):
-            file = Path(self.translate_path(self.path))
-            if file.is_file() and not self._headers_buffer_has("ETag"):
-                tag = hashlib.blake2b(file.read_bytes(), digest_size=8).hexdigest()
-                self.send_header("ETag", f'"{tag}"')
+            if self.etag() is not None:
+                self.send_header("ETag", self.etag())
             super().end_headers()
-
-        def _headers_buffer_has(self, name: str) -> bool:
-            return any(name.encode() in line for line in getattr(self, "_headers_buffer", []))
 
         def log_request(self, code="-", size="-"):
             seen.append((self.command, self.path, int(code)))

@@ -62,7 +62,9 @@ def parse_repodata(data: bytes) -> frozenset[PackageKey]:
         raise ValueError("not a JSON object")
     keys: set[PackageKey] = set()
     for section in ("packages", "packages.conda"):
-        records = document.get(section) or {}
+        records = document.get(section)
+        if records is None:
+            continue
         if not isinstance(records, dict):
             raise ValueError(f"'{section}' is not an object")
         for filename, record in records.items():

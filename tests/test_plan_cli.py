@@ -1,0 +1,175 @@
+"""Given a workspace of real recipes in a real git repository and a real channel (a directory or
+an HTTP server on 127.0.0.1), when I run `orchestrate plan`, then it says what to build and why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import commit_all, write_files
+from test_plan_support import (
+    ORG,
+    TARGETS,
+    actions,
+    plan_json,
+    publish_outputs,
+    reasons,
+    serve_channel,
+)
+
+CORE = "internal/own-util/src/own_util/core.py"
+
+
+@pytest.fixture
+def org(make_workspace):
+    return make_workspace(ORG)
+
+
+def channel_of(root):
+    return str(root / "cache" / "channel")
+
+
+def test_a_fresh_workspace_builds_everything_in_order(org, run_cli):
+    document = plan_json(run_cli, org)
+    assert list(document) == ["platform", "channel", "nodes", "order"]
+    assert document["platform"] == "linux-64"
+    assert document["channel"] == channel_of(org)
+    assert set(document["order"]) == set(TARGETS)
+    order = document["order"]
+    assert order.index("//recipes/zlib") < order.index("//recipes/libpng")
+    assert order.index("//internal/own-util") < order.index("//internal/own-app")
+    node = next(n for n in document["nodes"] if n["target"] == "//recipes/libpng")
+    assert list(node) == ["target", "hash", "action", "reasons", "outputs"]
+    assert node["reasons"] == [
+        f"not in channel {channel_of(org)}", "dependency //recipes/zlib changed",
+    ]
+    build = f"h{node['hash'][:10]}_2"
+    assert node["outputs"] == [{
+        "name": "libpng", "version": "1.6.43", "build": build, "subdir": "linux-64",
+        "filename": f"libpng-1.6.43-{build}.conda",
+    }]
+    attrs = next(n for n in document["nodes"] if n["target"] == "//recipes/python-attrs")
+    assert attrs["outputs"][0]["subdir"] == "noarch"
+
+
+def test_published_outputs_are_up_to_date_until_an_edit(org, run_cli):
+    publish_outputs(org / "cache" / "channel", plan_json(run_cli, org)["nodes"])
+    again = plan_json(run_cli, org)
+    assert set(actions(again).values()) == {"up-to-date"} and again["order"] == []
+    text = run_cli(["-C", org, "plan"])
+    assert text.code == 0 and "nothing to build for linux-64: 0 to build, 6 up to date" in text.out
+
+    write_files(org, {CORE: "def answer():\n    return 43\n"})
+    edited = plan_json(run_cli, org)
+    assert edited["order"] == ["//internal/own-util", "//internal/own-app"]
+    assert reasons(edited)["//internal/own-util"] == [
+        f"not in channel {channel_of(org)}", f"input changed: {CORE}",
+    ]
+    assert reasons(edited)["//internal/own-app"] == [
+        f"not in channel {channel_of(org)}", "dependency //internal/own-util changed",
+    ]
+    assert actions(edited)["//internal/own-cli"] == "up-to-date"  # run deps enter no hash
+
+
+def test_text_output_is_a_table_in_build_order_with_reasons(org, run_cli):
+    publish_outputs(org / "cache" / "channel", plan_json(run_cli, org)["nodes"])
+    write_files(org, {CORE: "X = 2\n"})
+    result = run_cli(["-C", org, "plan"])
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    util = next(i for i, line in enumerate(lines) if "//internal/own-util" in line)
+    app = next(i for i, line in enumerate(lines) if "//internal/own-app" in line)
+    assert util < app
+    assert f"input changed: {CORE}" in result.out
+    assert "dependency //internal/own-util changed" in result.out
+    assert lines[-1] == "2 to build, 4 up to date"
+
+
+def test_a_target_to_build_pulls_in_its_unpublished_dependencies(org, run_cli):
+    document = plan_json(run_cli, org, "//internal/own-cli")
+    assert document["order"] == [
+        "//recipes/python-attrs", "//internal/own-util", "//recipes/zlib", "//internal/own-app",
+        "//internal/own-cli",
+    ]
+    assert reasons(document)["//internal/own-app"][-1] == "required by //internal/own-cli"
+    assert reasons(document)["//recipes/zlib"][-1] == "required by //internal/own-app"
+
+
+def test_changed_since_with_dependents_selects_exactly_the_affected_targets(org, run_cli):
+    publish_outputs(org / "cache" / "channel", plan_json(run_cli, org)["nodes"])
+    write_files(org, {CORE: "X = 3\n"})
+    commit_all(org, "edit own-util")
+    changed = plan_json(run_cli, org, "--changed-since", "HEAD~1")
+    assert actions(changed) == {"//internal/own-util": "build"}
+    assert reasons(changed)["//internal/own-util"] == [
+        f"not in channel {channel_of(org)}", f"input changed: {CORE}",
+    ]
+    with_dependents = plan_json(run_cli, org, "--changed-since", "HEAD~1", "--dependents")
+    assert actions(with_dependents) == {
+        "//internal/own-util": "build", "//internal/own-app": "build",
+        "//internal/own-cli": "up-to-date",
+    }
+    nothing = plan_json(run_cli, org, "--changed-since", "HEAD")
+    assert nothing["nodes"] == [] and nothing["order"] == []
+
+
+def test_changed_since_limits_a_pattern(org, run_cli):
+    write_files(org, {"recipes/zlib/build.sh": "make\n"})
+    commit_all(org)
+    document = plan_json(run_cli, org, "//internal/...", "--changed-since", "HEAD~1",
+                         "--dependents", "--offline")
+    selected = {n["target"] for n in document["nodes"] if "required by" not in
+                " ".join(n["reasons"])}
+    assert selected == {"//internal/own-app", "//internal/own-cli"}
+
+
+def test_unknown_ref_is_a_one_line_error(org, run_cli):
+    result = run_cli(["-C", org, "plan", "--changed-since", "nope"])
+    assert result.code == 2
+    assert result.err == "error: unknown git ref 'nope'\n"
+
+
+def test_full_builds_even_published_targets(org, run_cli):
+    publish_outputs(org / "cache" / "channel", plan_json(run_cli, org)["nodes"])
+    document = plan_json(run_cli, org, "--full", "//recipes/zlib")
+    assert document["order"] == ["//recipes/zlib"]
+    assert reasons(document)["//recipes/zlib"] == ["full build requested"]
+
+
+def test_a_workspace_outside_git_says_so_once(make_workspace, run_cli):
+    plain = make_workspace(ORG, git_repo=False)
+    result = run_cli(["-C", plain, "plan", "--format", "json"])
+    assert result.code == 0
+    assert result.err.count("warning:") == 1
+    assert f"warning: {plain} is not a git repository" in result.err
+    assert len(json.loads(result.out)["order"]) == len(TARGETS)
+
+
+def test_an_unreachable_channel_is_an_error_unless_offline(org, run_cli):
+    toml = (org / "WORKSPACE.toml").read_text()
+    write_files(org, {"WORKSPACE.toml": toml + '[channels]\nextra = ["http://127.0.0.1:9/c"]\n'})
+    result = run_cli(["-C", org, "plan"])
+    assert result.code == 2
+    assert result.err.startswith("error: channel http://127.0.0.1:9/c: cannot fetch ")
+    assert len(result.err.splitlines()) == 1
+    assert run_cli(["-C", org, "plan", "--offline"]).code == 0
+
+
+def test_over_http_published_outputs_are_up_to_date_and_revalidated(org, run_cli, tmp_path):
+    served = tmp_path / "served"
+    publish_outputs(served, plan_json(run_cli, org)["nodes"])
+    with serve_channel(served) as (url, seen):
+        toml = (org / "WORKSPACE.toml").read_text()
+        write_files(org, {"WORKSPACE.toml": toml + f'[channels]\ntarget = "{url}"\n'})
+        first = plan_json(run_cli, org)
+        second = plan_json(run_cli, org)
+        write_files(org, {CORE: "X = 4\n"})
+        edited = plan_json(run_cli, org)
+    assert first["channel"] == url
+    # WORKSPACE.toml changed (a global input) but no hash depends on the channel URL
+    assert set(actions(first).values()) == {"up-to-date"}
+    assert first == second
+    assert edited["order"] == ["//internal/own-util", "//internal/own-app"]
+    assert reasons(edited)["//internal/own-util"][0] == f"not in channel {url}"
+    statuses = [status for _, _, status in seen]
+    assert statuses == [200, 200, 304, 304, 304, 304]
