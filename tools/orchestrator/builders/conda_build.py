@@ -2,15 +2,17 @@
 
 conda-build cannot be installed where the orchestrator is developed, so this builder only
 describes the command. The build string the plan expects is forced through a variant file
-written into the job's work dir: conda-build takes `build: string:` from the recipe, and the
-recipe's own `{{ ... }}` cannot be changed, so the builder passes a config file
-(`conda_build_config.yaml` via `-m`) holding `orchestrate_build_string` and renders the recipe
-through a copy whose `build: string:` reads that key.
+written into the job's work dir: conda-build has no flag for the build string and takes it
+from the recipe, so the builder builds a copy of the recipe directory whose meta.yaml reads
+`build: string:` from the variant key `orchestrate_build_string`, and passes that key with the
+request's variant in a variant file (`-m orchestrate_variant.yaml`). The rest of the meta.yaml
+is untouched: conda-build renders it itself (selectors, `compiler()`, `pin_subpackage`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from orchestrator.builders.collect import check_built, expected_packages, read_built
@@ -21,6 +23,11 @@ from orchestrator.errors import BuildError
 VARIANT_FILE = "orchestrate_variant.yaml"
 RECIPE_DIR = "recipe"
 BUILD_STRING_KEY = "orchestrate_build_string"
+_STRING_LINE = f"string: {{{{ {BUILD_STRING_KEY} }}}}"
+_TOP_BUILD = re.compile(r"^build:\s*(#.*)?$")
+_TOP_KEY = re.compile(r"^[^\s#{]")
+_TOP_SOURCE = re.compile(r"^source:\s*(#.*)?$")
+_PATH_LINE = re.compile(r"^(?P<head>\s*(-\s+)?path:\s*)(?P<value>[^\s#]+)(?P<tail>.*)$")
 
 
 class CondaBuild:
@@ -31,15 +38,15 @@ class CondaBuild:
         recipe_dir = request.work_dir / RECIPE_DIR
         copy_recipe_dir(request, recipe_dir)
         meta = recipe_dir / "meta.yaml"
-        meta.write_text(with_build_string_from_variant(meta.read_text(encoding="utf-8")),
-                        encoding="utf-8")
+        text = with_build_string_from_variant(meta.read_text(encoding="utf-8"))
+        meta.write_text(with_absolute_path_sources(text, request.recipe_dir), encoding="utf-8")
         (request.work_dir / VARIANT_FILE).write_text(variant_file(request), encoding="utf-8")
 
     def invocation(self, request: BuildRequest) -> Invocation:
         _only_meta_yaml(request)
         return Invocation(
             argv=conda_build_argv(request),
-            env={**os.environ, "CONDA_BLD_PATH": str(request.work_dir / "conda-bld")},
+            env=dict(os.environ),
             cwd=request.work_dir,
             reads=(request.workspace_root,),
             writes=(request.output_dir, request.work_dir, request.source_cache),
@@ -55,9 +62,8 @@ def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
             "--output-folder", str(request.output_dir),
             "--no-anaconda-upload", "--override-channels",
             "-m", str(request.work_dir / VARIANT_FILE),
+            "--croot", str(request.work_dir / "conda-bld"),
             "--cache-dir", str(request.source_cache)]
-    if request.platform != "noarch":
-        argv += ["--target-platform", request.platform]
     if request.test == "skip":
         argv.append("--no-test")
     for channel in request.channels:
@@ -68,27 +74,45 @@ def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
 def variant_file(request: BuildRequest) -> str:
     """conda_build_config.yaml content: the request's variant plus the forced build string."""
     (output,) = request.recipe.outputs
-    values = {**request.variant, BUILD_STRING_KEY: request.build_string_of(output)}
+    # conda-build has no --target-platform flag: the target is the `target_platform` variant key
+    values = {**request.variant, "target_platform": request.platform,
+              BUILD_STRING_KEY: request.build_string_of(output)}
     return "".join(f"{key}:\n  - {_quoted(value)}\n" for key, value in sorted(values.items()))
 
 
 def with_build_string_from_variant(meta_yaml: str) -> str:
-    """The meta.yaml text with `build: string:` taken from the variant key (line-based)."""
+    """The meta.yaml text whose top-level `build:` takes `string:` from the variant key."""
     lines = meta_yaml.splitlines()
-    out: list[str] = []
-    in_build = False
-    for line in lines:
-        if in_build and line.strip().startswith("string:"):
-            continue  # the recipe's own build string is replaced by the plan's
-        out.append(line)
-        if line.rstrip() == "build:":
-            in_build = True
-            out.append(f"  string: {{{{ {BUILD_STRING_KEY} }}}}")
-        elif line and not line[0].isspace():
-            in_build = False
-    if not any(line.rstrip() == "build:" for line in lines):
-        out += ["build:", f"  string: {{{{ {BUILD_STRING_KEY} }}}}"]
-    return "\n".join(out) + "\n"
+    start = next((i for i, line in enumerate(lines) if _TOP_BUILD.match(line)), None)
+    if start is None:
+        return "\n".join([*lines, "build:", f"  {_STRING_LINE}"]) + "\n"
+    end = next((i for i in range(start + 1, len(lines)) if _TOP_KEY.match(lines[i])), len(lines))
+    body = lines[start + 1:end]
+    indent = next((_indent(line) for line in body if line.strip()
+                   and not line.lstrip().startswith("#")), "  ")
+    kept = [line for line in body if not (line.startswith(indent + "string:")
+                                          and _indent(line) == indent)]
+    return "\n".join([*lines[:start + 1], indent + _STRING_LINE, *kept, *lines[end:]]) + "\n"
+
+
+def with_absolute_path_sources(meta_yaml: str, recipe_dir: Path) -> str:
+    """The copy lives in the work dir: `source: path: ..` must still mean the workspace's."""
+    lines = meta_yaml.splitlines()
+    start = next((i for i, line in enumerate(lines) if _TOP_SOURCE.match(line)), None)
+    if start is None:
+        return meta_yaml
+    for i in range(start + 1, len(lines)):
+        if _TOP_KEY.match(lines[i]):
+            break
+        path = _PATH_LINE.match(lines[i])
+        if path and "{{" not in path["value"] and not path["value"].startswith("/"):
+            absolute = os.path.normpath(recipe_dir / path["value"])
+            lines[i] = f"{path['head']}{absolute}{path['tail']}"
+    return "\n".join(lines) + "\n"
+
+
+def _indent(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
 
 
 def _only_meta_yaml(request: BuildRequest) -> None:
