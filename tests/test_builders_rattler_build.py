@@ -173,7 +173,7 @@ def test_a_real_build_is_collected_with_the_planned_build_string(tmp_path):
     assert "acme-hello" in done.stdout and "h4444444444_2" in done.stdout
     assert RattlerBuild().collect(request) == [
         tmp_path / "out/noarch/acme-hello-0.3-h4444444444_2.conda"]
-    assert (tmp_path / "out/src_cache").resolve() == (tmp_path / "src").resolve()
+    assert (tmp_path / "out/src_cache").resolve() == (tmp_path / "src/rattler-build").resolve()
 
     other_plan = generic_request(tmp_path, "h5555555555_2")
     with pytest.raises(BuildError) as info:
@@ -201,3 +201,43 @@ def test_a_failing_recipe_test_fails_the_runner_with_one_line(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("rattler-build failed: ")
     assert done.stdout == ""
+
+
+FROM_URL = """\
+package:
+  name: acme-data
+  version: "1.0"
+source:
+  url: https://example.invalid/acme-data-1.0.tar.gz
+  sha256: {sha256}
+build:
+  noarch: generic
+  script:
+    - mkdir -p $PREFIX/share/acme && cp data.txt $PREFIX/share/acme/
+"""
+
+
+def test_a_source_in_the_source_cache_is_used_without_network(tmp_path):
+    import hashlib
+    import tarfile
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/data.txt").write_text("cached\n")
+    archive = tmp_path / "acme-data-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "data", arcname="acme-data-1.0")
+    sha256 = hashlib.sha256(archive.read_bytes()).hexdigest()
+    (tmp_path / "src" / sha256).mkdir(parents=True)
+    archive.rename(tmp_path / "src" / sha256 / archive.name)
+    root = tmp_path / "ws"
+    (root / "recipes/data").mkdir(parents=True)
+    (root / "recipes/data/recipe.yaml").write_text(FROM_URL.format(sha256=sha256))
+    recipe = Recipe("//recipes/data", "recipes/data/recipe.yaml", "recipe.yaml",
+                    (Output("acme-data", "1.0", noarch="generic"),))
+    request = request_for(root, recipe, {"acme-data": "h8888888888_0"}, tmp_path, test="skip")
+    done = run(request)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert written_recipe(request)["source"]["url"] == [
+        (tmp_path / "src" / sha256 / "acme-data-1.0.tar.gz").as_uri(),
+        "https://example.invalid/acme-data-1.0.tar.gz"]
+    assert RattlerBuild().collect(request)[0].name == "acme-data-1.0-h8888888888_0.conda"

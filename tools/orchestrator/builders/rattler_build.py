@@ -30,7 +30,8 @@ class RattlerBuild:
     name = "rattler-build"
 
     def prepare(self, request: BuildRequest) -> None:
-        recipe = v1_recipe(request, _read_yaml(request))
+        recipe = with_cached_sources(v1_recipe(request, _read_yaml(request)),
+                                     cached_sources(request.source_cache))
         target = recipe_path(request)
         copy_recipe_dir(request, target.parent)
         _write_yaml(target, recipe)
@@ -91,6 +92,26 @@ def force_build_strings(recipe: dict[str, Any], request: BuildRequest,
         part.setdefault("build", {})["string"] = request.build_strings[name]
         _absolute_path_sources(part, recipe_dir)
     _absolute_path_sources(recipe, recipe_dir)
+    return recipe
+
+
+def cached_sources(source_cache: Path) -> dict[str, Path]:
+    """Downloads already in the source cache (`orchestrate fetch`): sha256 → file."""
+    if not source_cache.is_dir():
+        return {}
+    return {entry.parent.name: entry for entry in sorted(source_cache.glob("*/*"))
+            if entry.is_file() and len(entry.parent.name) == 64}
+
+
+def with_cached_sources(recipe: dict[str, Any], cached: dict[str, Path]) -> dict[str, Any]:
+    """url sources found in the cache get it as their first mirror (builds work offline)."""
+    for part in [recipe, *(recipe.get("outputs") or [])]:
+        source = part.get("source")
+        for entry in source if isinstance(source, list) else [source] if source else []:
+            sha256 = str(entry.get("sha256", "")).lower() if isinstance(entry, dict) else ""
+            if "url" in entry and sha256 in cached:
+                urls = entry["url"] if isinstance(entry["url"], list) else [entry["url"]]
+                entry["url"] = [cached[sha256].as_uri(), *urls]
     return recipe
 
 

@@ -44,12 +44,14 @@ def variant_config(pairs: list[str]):
 
 
 def link_source_cache(output_dir: Path, source_cache: Path | None) -> None:
-    """rattler-build keeps downloads in `<output-dir>/src_cache`; share one across jobs."""
+    """rattler-build keeps downloads in `<output-dir>/src_cache`; share one across jobs, in a
+    directory of its own beside the orchestrator's `<sha256>/<file>` entries."""
     link = output_dir / "src_cache"
     if source_cache is None or link.exists() or link.is_symlink():
         return
-    source_cache.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(source_cache.resolve(), target_is_directory=True)
+    shared = source_cache / "rattler-build"
+    shared.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(shared.resolve(), target_is_directory=True)
 
 
 def build(args: argparse.Namespace) -> list[dict]:
