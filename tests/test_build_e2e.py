@@ -1,0 +1,188 @@
+"""`orchestrate build` end to end: real rattler-build builds into a real channel, run as a process.
+
+Each scenario is a small workspace in a tmp dir, committed with real git, reusing the example
+organization's `recipes/python` recipe (it packages this machine's interpreter: quick to build).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from conftest import commit_all, write_files
+from orchestrator import proc
+
+pytestmark = pytest.mark.slow
+
+PYTHON_RECIPE = (Path(__file__).parents[1] / "recipes/python/recipe.yaml").read_text()
+WORKSPACE = '[workspace]\nname = "e2e"\n[build]\ntimeout = 600\n'
+
+
+def internal(name: str, *host: str, script: str = "") -> dict[str, str]:
+    """An internal Python project whose recipe copies its package into site-packages."""
+    module = name.replace("-", "_")
+    script = script or (
+        f"{{{{ PYTHON }}}} -c \"import shutil, sysconfig; shutil.copytree('src/{module}', "
+        f"sysconfig.get_paths()['purelib'] + '/{module}')\""
+    )
+    requirements = "".join(f"    - {h}\n" for h in ("python", *host))
+    return {
+        f"internal/{name}/src/{module}/__init__.py": "VALUE = 1\n",
+        f"internal/{name}/conda/meta.yaml": (
+            f"package:\n  name: {name}\n  version: 1.0.0\nsource:\n  path: ..\n"
+            f"build:\n  number: 0\n  noarch: python\n  script: {script}\n"
+            f"requirements:\n  host:\n{requirements}  run:\n{requirements}"
+        ),
+    }
+
+
+def generic(name: str, script: str, *host: str) -> dict[str, str]:
+    """A third-party style recipe with a shell script and no source."""
+    hosts = "".join(f"    - {h}\n" for h in host)
+    requirements = f"requirements:\n  host:\n{hosts}" if host else ""
+    return {f"recipes/{name}/meta.yaml": (
+        f"package:\n  name: {name}\n  version: 1.0\n"
+        f"build:\n  number: 0\n  noarch: generic\n  script: {script}\n{requirements}"
+    )}
+
+
+@pytest.fixture
+def scenario(make_workspace):
+    def make(*parts: dict[str, str]) -> Path:
+        files = {"WORKSPACE.toml": WORKSPACE, ".gitignore": "cache/\n*.json\n*.xml\n",
+                 "recipes/python/recipe.yaml": PYTHON_RECIPE}
+        for part in parts:
+            files.update(part)
+        return make_workspace(files)
+
+    return make
+
+
+def orchestrate(root: Path, *args: str, **popen) -> subprocess.Popen:
+    """`orchestrate -C root ARGS` as a process running in `root` (reports are written there)."""
+    argv = [sys.executable, "-m", "orchestrator", "-C", str(root), *args]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=root, **popen)
+
+
+def build(root: Path, *args: str, expect: int = 0) -> tuple[str, str]:
+    child = orchestrate(root, "build", *args)
+    out, err = child.communicate(timeout=900)
+    assert child.returncode == expect, f"{out}\n{err}"
+    return out, err
+
+
+def report(root: Path) -> dict[str, str]:
+    document = json.loads((root / "report.json").read_text())
+    return {t["target"]: t["result"] for t in document["targets"]}
+
+
+def assert_consistent(channel: Path) -> None:
+    """repodata.json lists exactly the package files present, and nothing temporary is left."""
+    for subdir in ("noarch", "linux-64"):
+        data = json.loads((channel / subdir / "repodata.json").read_text())
+        listed = set(data["packages"]) | set(data["packages.conda"])
+        present = {p.name for p in (channel / subdir).iterdir()
+                   if p.name.endswith((".conda", ".tar.bz2"))}
+        assert listed == present, subdir
+    leftovers = [p.name for p in channel.rglob("*") if ".tmp-" in p.name or ".index-" in p.name]
+    assert leftovers == []
+
+
+def test_second_build_builds_nothing(scenario):
+    root = scenario(internal("own-a"))
+    out, _ = build(root, "--report", "report.json", "--junit", "junit.xml")
+    assert report(root) == {"//recipes/python": "success", "//internal/own-a": "success"}
+    assert "build summary" in out
+    assert_consistent(root / "cache/channel")
+    cases = ElementTree.parse(root / "junit.xml").getroot().findall("testsuite/testcase")
+    assert [c.get("name") for c in cases] == ["//recipes/python", "//internal/own-a"]
+    out, _ = build(root)
+    assert out == "nothing to build: 2 targets up to date\n"
+
+
+def test_editing_one_project_rebuilds_it_and_its_host_dependents(scenario):
+    root = scenario(internal("own-a"), internal("own-b", "own-a"), internal("own-c"))
+    build(root)
+    write_files(root, {"internal/own-a/src/own_a/__init__.py": "VALUE = 2\n"})
+    commit_all(root, "change own-a")
+    build(root, "--report", "report.json")
+    assert report(root) == {"//recipes/python": "up-to-date", "//internal/own-a": "success",
+                            "//internal/own-b": "success", "//internal/own-c": "up-to-date"}
+    assert_consistent(root / "cache/channel")
+
+
+def test_failure_blocks_exactly_its_dependents_and_keep_going_builds_the_rest(scenario):
+    root = scenario(generic("broken", "echo going to fail; exit 1"),
+                    generic("needs-broken", "true", "broken"), internal("own-a"))
+    out, err = build(root, "-j", "1", "--report", "report.json", expect=1)
+    results = report(root)
+    assert results["//recipes/broken"] == "failed"
+    assert results["//recipes/needs-broken"] == "blocked"
+    assert "skipped" in {results["//recipes/python"], results["//internal/own-a"]}
+    log = next((root / "cache/builds/recipes--broken").glob("*/build.log"))
+    assert f"log: {log}" in out
+    assert f"  | {proc.log_tail(log)[-1]}" in out  # the log's tail is shown
+    assert "error: 1 of 4 builds failed" in err
+
+    build(root, "-j", "1", "--keep-going", "--report", "report.json", "--junit", "junit.xml",
+          expect=1)
+    assert report(root) == {"//recipes/broken": "failed", "//recipes/needs-broken": "blocked",
+                            "//recipes/python": "success", "//internal/own-a": "success"}
+    cases = {c.get("name"): c for c in ElementTree.parse(root / "junit.xml").iter("testcase")}
+    assert cases["//recipes/broken"].find("failure").text.splitlines() == list(
+        proc.log_tail(log))
+    assert cases["//recipes/needs-broken"].find("skipped").get("message") == (
+        "blocked by //recipes/broken")
+    assert_consistent(root / "cache/channel")
+
+
+def _alive(pid: int) -> bool:
+    """Alive and not a zombie (PID 1 here may not reap orphans)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_for(path: Path, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+def test_ctrl_c_stops_builds_and_leaves_a_consistent_channel(scenario, tmp_path):
+    marker, pidfile = tmp_path / "slow-started", tmp_path / "slow-pid"
+    root = scenario(internal("own-a"),
+                    generic("slow", f"echo $$ > {pidfile}; touch {marker}; sleep 300"))
+    child = orchestrate(root, "build", "-j", "2", "--report", "report.json")
+    _wait_for(marker)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130, f"{out}\n{err}"
+    assert report(root)["//recipes/slow"] == "cancelled"
+    assert not _alive(int(pidfile.read_text()))
+    (slow_build,) = (p for p in (root / "cache/builds/recipes--slow").iterdir() if p.is_dir())
+    assert [p.name for p in slow_build.iterdir()] == ["build.log"]  # partial outputs removed
+    assert_consistent(root / "cache/channel")
+
+
+def test_two_builds_at_once_leave_a_consistent_channel(scenario):
+    root = scenario(internal("own-a"), internal("own-b", "own-a"), internal("own-c"))
+    children = [orchestrate(root, "build", "-j", "2", env={**os.environ, "COLUMNS": "200"})
+                for _ in range(2)]
+    outputs = [c.communicate(timeout=900) for c in children]
+    assert [c.returncode for c in children] == [0, 0], outputs
+    assert_consistent(root / "cache/channel")
+    names = sorted(p.name for p in (root / "cache/channel").rglob("*.conda"))
+    assert len(names) == len(set(names)) == 5  # python, pip, own-a, own-b, own-c
+    assert build(root)[0] == "nothing to build: 4 targets up to date\n"
