@@ -2,7 +2,7 @@
 # Make the local test image `orchestrate-test:bookworm` without pulling anything: a Debian
 # bookworm rootfs made by debootstrap from the Debian mirror, imported into docker (or podman),
 # then the host's CA bundle, the host venv's interpreter (see copy_host_python) and
-# py-rattler-build (the host's version) installed from PyPI into the venv /opt/rattler.
+# py-rattler-build (the host's version) installed from PyPI into that interpreter.
 #
 # Idempotent: an existing image is reused (FORCE=1 remakes it); the rootfs tarball is cached
 # under cache/images/ so a remake skips debootstrap.
@@ -82,7 +82,9 @@ import_base() {
 }
 
 # The final layer: the host's CA bundle (so containers reach the same HTTPS hosts as the host)
-# and py-rattler-build in a venv on PATH; HOME=/tmp so any --user can write its caches.
+# and py-rattler-build installed into the interpreter itself, not a venv: `python3` on PATH
+# runs the builder, and `python3.11` there is the bare interpreter recipes/python packages.
+# HOME=/tmp so that any --user can write its caches.
 make_image() {
     local version="$1" prefix ctx python_bin
     prefix="$(host_python_prefix)"
@@ -99,13 +101,13 @@ ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
     REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \\
     PIP_DISABLE_PIP_VERSION_CHECK=1 \\
-    PATH=/opt/rattler/bin:$prefix/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
+    PATH=$prefix/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     HOME=/tmp \\
     LANG=C.UTF-8
 RUN d="$prefix"; while [ "\$d" != / ]; do chmod o+rx "\$d"; d="\$(dirname "\$d")"; done \\
- && $python_bin -m venv /opt/rattler \\
- && /opt/rattler/bin/pip install --no-cache-dir -q py-rattler-build==$version \\
- && /opt/rattler/bin/python -c 'import rattler_build' \\
+ && { $python_bin -m ensurepip --default-pip >/dev/null 2>&1 || true; } \\
+ && $python_bin -m pip install --no-cache-dir -q --break-system-packages py-rattler-build==$version \\
+ && python3 -c 'import rattler_build' \\
  && chmod 1777 /tmp
 LABEL orchestrate.image=test orchestrate.rattler-build=$version orchestrate.python=$python_bin
 DOCKERFILE
