@@ -68,8 +68,8 @@ def scenario(make_workspace):
 def orchestrate(root: Path, *args: str, **popen) -> subprocess.Popen:
     """`orchestrate -C root ARGS` as a process running in `root` (reports are written there)."""
     argv = [sys.executable, "-m", "orchestrator", "-C", str(root), *args]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=root, **popen)
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    return subprocess.Popen(argv, cwd=root, **{**pipes, **popen})
 
 
 def build(root: Path, *args: str, expect: int = 0) -> tuple[str, str]:
@@ -186,3 +186,30 @@ def test_two_builds_at_once_leave_a_consistent_channel(scenario):
     names = sorted(p.name for p in (root / "cache/channel").rglob("*.conda"))
     assert len(names) == len(set(names)) == 5  # python, pip, own-a, own-b, own-c
     assert build(root)[0] == "nothing to build: 4 targets up to date\n"
+
+
+def test_a_terminal_gets_a_live_view(scenario):
+    """Run in a real pseudo-terminal: the live view shows running builds and the counts."""
+    import pty
+
+    root = scenario(internal("own-a"))
+    leader, follower = pty.openpty()
+    child = orchestrate(root, "build", stdout=follower, stderr=follower,
+                        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the child exits
+            break
+        if not chunk:
+            break
+        screen += chunk
+    assert child.wait(timeout=60) == 0
+    os.close(leader)
+    text = screen.decode(errors="replace")
+    assert "building" in text and "//recipes/python" in text
+    assert "0 done, 0 failed, 0 blocked, 1 running, 1 waiting" in text
+    assert "\x1b[" in text  # drawn with terminal control sequences, not plain lines
+    assert "build summary" in text and "[1/2]" not in text

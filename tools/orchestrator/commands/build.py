@@ -241,14 +241,15 @@ class LiveView:
                                f"({_seconds(event.result.duration)})")
 
     def _render(self):
+        from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
 
         now = time.monotonic()
         table = Table.grid(padding=(0, 2))
         for target, started in sorted(self.running.items(), key=lambda item: item[1]):
             table.add_row("[cyan]building[/]", target, _seconds(now - started))
-        table.add_row("", self._status_line(now), "")
-        return table
+        return Group(table, Text(self._status_line(now)))
 
     def _status_line(self, now: float) -> str:
         c = self.counts
