@@ -31,7 +31,8 @@ RUNTIMES = ("docker", "podman")
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # A path of our own: on CentOS 7 /etc/ssl/certs is a symlink, so the host's path may not exist.
 CA_IN_CONTAINER = "/opt/orchestrate/ca-certificates.crt"
-CA_ENV = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "CURL_CA_BUNDLE")
+CA_ENV = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "CURL_CA_BUNDLE",
+          "CONDA_SSL_VERIFY")
 HOME_IN_CONTAINER = "/tmp"
 IMAGE_PYTHON = "python3"
 LABEL_RUN = "orchestrate.run"
