@@ -159,11 +159,24 @@ def test_path_source_files_are_those_under_the_directory():
 
 def test_recipe_files_leave_the_recipe_file_to_the_rendered_data():
     assert hashing.recipe_files(a_recipe(), FILES) == ("recipes/a/build.sh", "recipes/a/fix.patch")
-    source = Source("path", path="src/x")
-    assert hashing.input_files(a_recipe(sources=(source,)), FILES) == (
-        "recipes/a/build.sh", "recipes/a/fix.patch", "recipes/a/meta.yaml",
-        "src/x/one.py", "src/x/sub/two.py",
-    )
+
+
+def test_changed_files_belong_to_the_targets_whose_inputs_they_are():
+    with_source = a_recipe(sources=(Source("path", path="src/x", patches=("p/fix.patch",)),))
+    other = recipe("//src/xy", "xy", sources=(Source("path", path="src/xy"),))
+    changed = [
+        "recipes/a/meta.yaml", "recipes/a/gone.sh",  # deleted files count too
+        "src/x/sub/two.py", "src/xy/other.py", "p/fix.patch", "docs/z.md",
+    ]
+    assert hashing.changed_inputs([with_source, other], changed) == {
+        "//recipes/a": ("p/fix.patch", "recipes/a/gone.sh", "recipes/a/meta.yaml",
+                        "src/x/sub/two.py"),
+        "//src/xy": ("src/xy/other.py",),
+    }
+    assert hashing.changed_inputs([other], ["WORKSPACE.toml"], ["WORKSPACE.toml"]) == {
+        "//src/xy": ("WORKSPACE.toml",),
+    }
+    assert hashing.changed_inputs([with_source, other], []) == {}
 
 
 @pytest.mark.parametrize(

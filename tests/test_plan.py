@@ -7,7 +7,7 @@ from conftest import output, recipe
 from orchestrator.channels import ChannelIndex
 from orchestrator.errors import PatternError
 from orchestrator.graph import build_graph
-from orchestrator.plan import changed_inputs, make_plan, planned_outputs, select_targets
+from orchestrator.plan import make_plan, planned_outputs, select_targets
 
 CHANNEL = "/ws/cache/channel"
 #   //app  --host--> //lib --build--> //tool
@@ -118,13 +118,6 @@ def test_notices_are_kept():
 
 
 # ---------------------------------------------------------------- selection
-
-
-def test_changed_inputs_maps_files_to_owning_targets():
-    inputs = {"//a": ("a/x.py", "shared.txt"), "//b": ("b/y.py", "shared.txt")}
-    assert changed_inputs(inputs, ["shared.txt", "a/x.py", "docs/z.md"]) == {
-        "//a": ("a/x.py", "shared.txt"), "//b": ("shared.txt",),
-    }
 
 
 @pytest.mark.parametrize(

@@ -173,3 +173,27 @@ def test_over_http_published_outputs_are_up_to_date_and_revalidated(org, run_cli
     assert reasons(edited)["//internal/own-util"][0] == f"not in channel {url}"
     statuses = [status for _, _, status in seen]
     assert statuses == [200, 200, 304, 304, 304, 304]
+
+
+def test_why_with_status_says_what_will_be_built_and_why(org, run_cli):
+    publish_outputs(org / "cache" / "channel", plan_json(run_cli, org)["nodes"])
+    write_files(org, {CORE: "X = 5\n"})
+    result = run_cli(["-C", org, "why", "own-util", "--status", "--format", "json"])
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["status"] == {
+        "//internal/own-util": {"action": "build", "reasons": [
+            f"not in channel {channel_of(org)}", f"input changed: {CORE}"]},
+        "//internal/own-app": {"action": "build", "reasons": [
+            f"not in channel {channel_of(org)}", "dependency //internal/own-util changed"]},
+        "//internal/own-cli": {"action": "up-to-date", "reasons": []},
+    }
+    text = run_cli(["-C", org, "why", "own-util", "--status"])
+    assert text.out.splitlines()[-4:] == [
+        "status:",
+        "  //internal/own-app: build (not in channel "
+        f"{channel_of(org)}; dependency //internal/own-util changed)",
+        "  //internal/own-cli: up-to-date",
+        f"  //internal/own-util: build (not in channel {channel_of(org)}; input changed: {CORE})",
+    ]
+    assert "status" not in json.loads(run_cli(["-C", org, "why", "own-util", "--format",
+                                               "json"]).out)

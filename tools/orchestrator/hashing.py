@@ -171,12 +171,35 @@ def source_files(source: Source, recipe: Recipe, files: FileIndex) -> tuple[str,
     return tuple(p for p in files.under(source.path) if p != recipe.path)
 
 
-def input_files(recipe: Recipe, files: FileIndex) -> tuple[str, ...]:
-    """Every file whose change concerns `recipe` (the recipe file too): for change detection."""
-    found = {recipe.path, *recipe_files(recipe, files)}
+def changed_inputs(
+    recipes: Iterable[Recipe], changed_files: Iterable[str], global_inputs: Iterable[str] = ()
+) -> dict[str, tuple[str, ...]]:
+    """target → its inputs among `changed_files`, sorted; targets with none are left out.
+
+    Ownership is by place (the recipe directory, patches, path sources), so a deleted or
+    renamed file still belongs to the target it was an input of; `global_inputs` (e.g.
+    WORKSPACE.toml) belong to every target.
+    """
+    changes = FileIndex.of(dict.fromkeys(changed_files, ""))
+    if not changes.paths:
+        return {}
+    shared = {f for f in global_inputs if f in changes.digests}
+    found = {}
+    for recipe in recipes:
+        owned = shared | owned_files(recipe, changes)
+        if owned:
+            found[recipe.target] = tuple(sorted(owned))
+    return found
+
+
+def owned_files(recipe: Recipe, files: FileIndex) -> set[str]:
+    """The files of `files` that are inputs of `recipe`, the recipe file included."""
+    owned = set(files.under(recipe.directory))
     for source in recipe.sources:
-        found.update(source_files(source, recipe, files))
-    return tuple(sorted(found))
+        owned.update(p for p in source.patches if p in files.digests)
+        if source.kind == "path" and source.path is not None:
+            owned.update(files.under(source.path))
+    return owned
 
 
 def _source_document(

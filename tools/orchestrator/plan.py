@@ -71,21 +71,6 @@ def _planned(name, version, number, noarch, target_hash, platform) -> PlannedOut
 # ---------------------------------------------------------------- selection
 
 
-def changed_inputs(
-    inputs: Mapping[str, Iterable[str]], changed_files: Iterable[str]
-) -> dict[str, tuple[str, ...]]:
-    """target → its input files among `changed_files` (targets with none are left out)."""
-    owners: dict[str, list[str]] = defaultdict(list)
-    for target, files in inputs.items():
-        for file in files:
-            owners[file].append(target)
-    found: dict[str, list[str]] = defaultdict(list)
-    for file in sorted(set(changed_files)):
-        for target in owners.get(file, ()):
-            found[target].append(file)
-    return {t: tuple(files) for t, files in sorted(found.items())}
-
-
 def select_targets(
     tg: TargetGraph,
     patterns: Sequence[str],

@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a package or target label; with two, the paths from the first to the second",
     )
     add_format(parser)
+    add_status_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,10 +29,11 @@ def run(args: argparse.Namespace) -> int:
     with reporting(loaded):
         source, name = (None, *args.names) if len(args.names) == 1 else args.names
         answer = why(loaded.graph, name, source=source)
+        status = plan_status(loaded, answer) if args.status else None
         if args.format == "json":
-            write_json(why_document(answer))
+            write_json(why_document(answer) | ({"status": status} if args.status else {}))
         else:
-            write(why_text(loaded.graph, answer, source))
+            write(why_text(loaded.graph, answer, source) + status_text(status))
     return 0
 
 
@@ -90,3 +92,38 @@ def _step(tg: TargetGraph, answer: Why, dependent: str, dependency: str) -> tupl
     if dependency == answer.target and answer.package:
         reqs = tuple(r for r in reqs if r.name == answer.package) or reqs
     return reqs
+
+
+# ---------------------------------------------------------------- plan status (`--status`)
+
+
+def add_status_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--status", action="store_true",
+        help="also say whether the target and those needing it will be built, and why",
+    )
+
+
+def plan_status(loaded, answer: Why) -> dict[str, dict]:
+    """target → {"action", "reasons"} from the plan of the asked target and its dependents."""
+    from orchestrator.planning import plan_graph
+
+    targets = sorted({*([answer.target] if answer.target else []), *answer.needed_by})
+    if not targets:
+        return {}
+    plan = plan_graph(loaded.workspace, loaded.graph, targets)
+    return {
+        t: {"action": plan.nodes[t].action, "reasons": list(plan.nodes[t].reasons)}
+        for t in targets
+    }
+
+
+def status_text(status: dict[str, dict] | None) -> str:
+    """One line per target: `//x: build (not in channel ..., input changed: ...)`."""
+    if status is None:
+        return ""
+    lines = ["status:"]
+    for target, entry in status.items():
+        why_built = f" ({'; '.join(entry['reasons'])})" if entry["reasons"] else ""
+        lines.append(f"  {target}: {entry['action']}{why_built}")
+    return "\n".join(lines) + "\n"
