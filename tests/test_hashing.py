@@ -237,3 +237,41 @@ def test_cloning_does_not_copy_untracked_files(org, tmp_path):
     shutil.copy(org / "internal/own-util/src/own_util/local.py",
                 clone / "internal/own-util/src/own_util/local.py")
     assert hashes(clone) == hashes(org)
+
+
+def test_a_git_source_is_hashed_at_the_commit_its_rev_resolves_to(make_workspace):
+    upstream = make_workspace({"lib.c": "int x;\n"}, name="upstream")
+    recipe_text = f"""\
+        package:
+          name: fromgit
+          version: "1.0"
+        source:
+          git_url: {upstream.as_uri()}
+          git_rev: main
+        """
+    ws = make_workspace({"recipes/fromgit/meta.yaml": recipe_text}, name="ws")
+    before = hashes(ws)
+    assert hashes(ws) == before
+    write_files(upstream, {"lib.c": "int y;\n"})
+    commit_all(upstream, "upstream moved")
+    after = hashes(ws)
+    assert after["//recipes/fromgit"] != before["//recipes/fromgit"]
+
+
+def test_offline_a_git_rev_stays_as_written_with_a_notice(make_workspace):
+    from orchestrator.planning import compute_plan
+    from orchestrator.workspace import read_workspace
+
+    recipe_text = """\
+        package:
+          name: fromgit
+          version: "1.0"
+        source:
+          git_url: https://git.invalid/nowhere.git
+          git_rev: v1.0
+        """
+    ws = make_workspace({"recipes/fromgit/meta.yaml": recipe_text})
+    _, plan = compute_plan(read_workspace(ws), ["//..."], offline=True)
+    assert plan.notices == (
+        "offline: git source https://git.invalid/nowhere.git 'v1.0' not resolved to a commit",
+    )

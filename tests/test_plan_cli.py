@@ -197,3 +197,14 @@ def test_why_with_status_says_what_will_be_built_and_why(org, run_cli):
     ]
     assert "status" not in json.loads(run_cli(["-C", org, "why", "own-util", "--format",
                                                "json"]).out)
+
+
+def test_a_deleted_input_selects_its_owner_with_changed_since(org, run_cli):
+    from conftest import git
+
+    git(org, "rm", "-q", "internal/own-cli/tests/test_core.py")
+    commit_all(org, "drop a test")
+    document = plan_json(run_cli, org, "--changed-since", "HEAD~1", "--offline")
+    assert [n["target"] for n in document["nodes"]][-1] == "//internal/own-cli"
+    assert "input changed: internal/own-cli/tests/test_core.py" in \
+        reasons(document)["//internal/own-cli"]

@@ -108,7 +108,7 @@ TARGETS = (
 
 def hashes(root: Path) -> dict[str, str]:
     """target → hash of every target, through the real planning I/O."""
-    _, plan = compute_plan(read_workspace(root), ["//..."], full=True, offline=True)
+    _, plan = compute_plan(read_workspace(root), ["//..."], full=True)
     return {t: n.hash for t, n in plan.nodes.items()}
 
 
