@@ -106,6 +106,9 @@ def test_second_build_builds_nothing(scenario):
     assert [c.get("name") for c in cases] == ["//recipes/python", "//internal/own-a"]
     out, _ = build(root)
     assert out == "nothing to build: 2 targets up to date\n"
+    build(root, "--full", "//internal/own-a", "--report", "report.json")
+    (rebuilt,) = json.loads((root / "report.json").read_text())["targets"]
+    assert (rebuilt["result"], rebuilt["detail"]) == ("success", "")  # built again, not reused
 
 
 def test_editing_one_project_rebuilds_it_and_its_host_dependents(scenario):

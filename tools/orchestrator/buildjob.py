@@ -35,6 +35,7 @@ class BuildContext:
     channel_dir: Path
     run_id: str
     cancel: threading.Event
+    started: str = ""  # cache.now() when the run started: only builds since then are reused
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,12 @@ def _acquire(lock, cancel: threading.Event) -> bool:
 
 
 def _reused(context: BuildContext, job: BuildJob) -> JobResult | None:
-    """A success when this exact target+hash is already built and published (by any run)."""
+    """A success when another run built and published this target+hash since this one began
+    (two `orchestrate build` at once); an older build is rebuilt, as the plan (or --full) says."""
     record = cache.read_record(context.workspace.cache_dir, job.target, job.hash)
     if record is None or record.result != "success" or not record.artifacts:
+        return None
+    if record.timestamp < context.started:
         return None
     if not all((context.channel_dir / a).is_file() for a in record.artifacts):
         return None

@@ -66,7 +66,7 @@ def build_lock(cache_dir: Path, target: str, hash: str):
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def write_record(cache_dir: Path, record: BuildRecord) -> Path:

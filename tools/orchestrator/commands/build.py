@@ -46,11 +46,12 @@ def run(args: argparse.Namespace) -> int:
         workspace, args.targets, changed_since=args.changed_since,
         dependents=args.dependents, full=args.full, offline=args.offline,
     )
+    from orchestrator.commands.plan import plan_text, warn
+
+    warn(plan.notices)
     console = _console()
-    for notice in plan.notices:
-        console.print(f"note: {notice}", markup=False)
-    if args.dry_run:
-        _print_plan(console, plan)
+    if args.dry_run:  # exactly what `orchestrate plan` shows
+        console.out(plan_text(plan), end="")
         return 0
     if not plan.order:
         console.print(f"nothing to build: {len(plan.nodes)} targets up to date")
@@ -79,7 +80,7 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
         workspace=workspace,
         recipes={t: graph.recipe(t) for t in plan.order},
         channel_dir=Path(workspace.target_channel), run_id=_run_id(),
-        cancel=threading.Event(),
+        cancel=threading.Event(), started=cache.now(),
     )
     slots = args.jobs or workspace.config.build.jobs or os.cpu_count() or 1
     executor = EXECUTORS["local"](slots)
@@ -107,15 +108,6 @@ def _console():
     if not console.is_terminal:
         console = Console(highlight=False, width=max(console.width, 160), soft_wrap=True)
     return console
-
-
-def _print_plan(console, plan) -> None:
-    for target, node in plan.nodes.items():
-        reasons = "; ".join(node.reasons)
-        console.print(f"{node.action:<10} {target} {node.hash[:12]}  {reasons}".rstrip(),
-                      markup=False)
-    console.print(f"{len(plan.order)} to build, {len(plan.nodes) - len(plan.order)} not",
-                  markup=False)
 
 
 def _write_reports(args, workspace, plan, outcome) -> list[report.TargetReport]:
