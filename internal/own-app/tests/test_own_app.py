@@ -1,8 +1,10 @@
+import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
-
 from own_app.cli import main
 
 
@@ -27,7 +29,9 @@ def test_rejects_a_page_size_of_zero(tmp_path):
 def test_console_script_is_installed(tmp_path):
     listing = tmp_path / "releases.txt"
     listing.write_text("Tool 3.0 a.example\n")
-    script = shutil.which("own-app")
+    # beside this interpreter (an environment that is not activated), else on PATH
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    script = shutil.which("own-app", path=search)
     assert script, "own-app is not on PATH"
     out = subprocess.run([script, str(listing)], capture_output=True, text=True, check=True)
     assert "tool-3.0 a.example" in out.stdout

@@ -1,6 +1,5 @@
-from packaging.version import Version
-
 from own_data import pages, parse_release
+from packaging.version import Version
 
 
 def test_parse_release_encodes_the_host():

@@ -1,5 +1,4 @@
 import pytest
-
 from own_util import chunks, slugify
 
 
