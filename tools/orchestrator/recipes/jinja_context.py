@@ -152,7 +152,8 @@ def meta_context(context, recipe_dir: str, used: set[str]) -> dict[str, Any]:
         **context.selector_names(),
         "environ": environ,
         "os": SimpleNamespace(environ=environ, getenv=environ.get, sep="/", path=posixpath),
-        "PYTHON": "%PYTHON%" if platform.startswith("win") else "$PYTHON",
+        # `%PYTHON%` cannot start a YAML scalar; on Windows the host env's python is on PATH
+        "PYTHON": "python" if platform.startswith("win") else "$PYTHON",
         "CONDA_BUILD_STATE": "RENDER",
         "compiler": lambda language: compiler(language, platform, variant),
         "cdt": lambda package: cdt(package, platform, variant),
