@@ -7,6 +7,7 @@ into a local channel, and py-rattler creates a working environment from that cha
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from orchestrator.builders import BuildRequest, RattlerBuild
 from orchestrator.builders.translate import translate
 from orchestrator.workspace import load_workspace
+from ruamel.yaml import YAML
 from test_example_org_support import (
     build_string_for,
     create_env,
@@ -72,6 +74,30 @@ def test_every_meta_yaml_translates(path):
     assert v1["package"]["name"] == recipe.outputs[0].name
     assert v1["tests"][0]["python"]["imports"]
     assert v1["build"]["noarch"] == "python"
+
+
+def test_the_orchestrators_own_render_of_acme_prepares_for_rattler_build(tmp_path):
+    from orchestrator.recipes.render import render_workspace
+
+    copy = tmp_path / "acme"
+    for part in ("recipes", "internal", "WORKSPACE.toml"):
+        (shutil.copytree if (ROOT / part).is_dir() else shutil.copy2)(ROOT / part, copy / part)
+    result = render_workspace(load_workspace(copy, explicit=True))
+    assert [str(e) for e in result.errors] == []
+    assert len(result.recipes) == len(recipe_files())
+    for recipe in result.recipes:
+        name = recipe.target.rsplit("/", 1)[1]
+        request = BuildRequest(recipe=recipe, workspace_root=copy,
+                               build_strings={o.name: "h0000000000_0" for o in recipe.outputs},
+                               channels=(), output_dir=tmp_path / "out",
+                               work_dir=tmp_path / "work" / name, source_cache=tmp_path / "src")
+        RattlerBuild().prepare(request)
+        v1 = YAML(typ="safe").load(tmp_path / "work" / name / "recipe" / "recipe.yaml")
+        parts = v1.get("outputs") or [v1]
+        assert [p["build"]["string"] for p in parts] == ["h0000000000_0"] * len(parts)
+        if recipe.format == "meta.yaml":
+            assert v1["package"] == {"name": recipe.outputs[0].name,
+                                     "version": recipe.outputs[0].version}
 
 
 def build_and_publish(recipe_path: str, base: Path, channel: Path) -> tuple[float, list[Path]]:
