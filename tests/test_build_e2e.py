@@ -163,13 +163,14 @@ def _wait_for(path: Path, seconds: float = 300) -> None:
         time.sleep(0.1)
 
 
-def test_ctrl_c_stops_builds_and_leaves_a_consistent_channel(scenario, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_builds_and_leaves_a_consistent_channel(scenario, tmp_path, stop):
     marker, pidfile = tmp_path / "slow-started", tmp_path / "slow-pid"
     root = scenario(internal("own-a"),
                     generic("slow", f"echo $$ > {pidfile}; touch {marker}; sleep 300"))
     child = orchestrate(root, "build", "-j", "2", "--report", "report.json")
     _wait_for(marker)
-    child.send_signal(signal.SIGINT)
+    child.send_signal(stop)
     out, err = child.communicate(timeout=120)
     assert child.returncode == 130, f"{out}\n{err}"
     assert report(root)["//recipes/slow"] == "cancelled"

@@ -11,20 +11,24 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import threading
 import time
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from orchestrator import cache, report
-from orchestrator.errors import BuildFailed
+from orchestrator.errors import BuildFailed, WorkspaceError
 from orchestrator.scheduler import Event, Outcome, jobs_from_plan, run_jobs
-from orchestrator.workspace import load_workspace
+from orchestrator.workspace import WORKSPACE_FILE, load_workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("targets", nargs="*", default=["//..."], help="patterns (default //...)")
-    parser.add_argument("-j", "--jobs", type=int, default=0,
+    parser.add_argument("-j", "--jobs", type=_positive, default=0,
                         help="builds at once (default: [build] jobs, else the number of cores)")
     parser.add_argument("-k", "--keep-going", action="store_true",
                         help="after a failure, go on with targets that do not depend on it")
@@ -36,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", help="do not read remote channels")
     parser.add_argument("--report", type=Path, metavar="PATH.json", help="write a JSON report")
     parser.add_argument("--junit", type=Path, metavar="PATH.xml", help="write a JUnit report")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of builds")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,19 +84,20 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
     from orchestrator.publish import ensure_channel
 
     cache_dir = workspace.cache_dir
-    ensure_channel(Path(workspace.target_channel), workspace.platform)
+    channel_dir = local_channel(workspace)
+    ensure_channel(channel_dir, workspace.platform)
     jobs = jobs_from_plan(plan, cache.recorded_durations(cache_dir, list(plan.order)))
     context = BuildContext(
         workspace=workspace,
         recipes={t: graph.recipe(t) for t in plan.order},
-        channel_dir=Path(workspace.target_channel), run_id=_run_id(),
+        channel_dir=channel_dir, run_id=_run_id(),
         cancel=threading.Event(), started=cache.now(),
     )
     slots = args.jobs or workspace.config.build.jobs or os.cpu_count() or 1
     executor = EXECUTORS["local"](slots)
     view = LiveView(console, jobs, slots) if console.is_terminal else PlainView(console, jobs)
     try:
-        with view:
+        with view, _terminate_as_interrupt():
             return run_jobs(jobs, partial(run_build, context), executor,
                             keep_going=args.keep_going, cancel=context.cancel,
                             on_event=view.on_event)
@@ -95,6 +106,32 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
         raise
     finally:
         executor.shutdown()
+
+
+def local_channel(workspace) -> Path:
+    """The target channel as a directory: builds are published there."""
+    channel = workspace.target_channel
+    if channel.startswith("file://"):
+        return Path(url2pathname(urlparse(channel).path))
+    if "://" in channel:
+        raise WorkspaceError(
+            f"{workspace.root / WORKSPACE_FILE}: channels.target: {channel} is not a local "
+            "directory (hint: build into a local channel and upload it separately)"
+        )
+    return Path(channel)
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a cancelled CI job) stops the builds like Ctrl-C instead of orphaning them."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_id() -> str:
