@@ -275,3 +275,17 @@ def test_offline_a_git_rev_stays_as_written_with_a_notice(make_workspace):
     assert plan.notices == (
         "offline: git source https://git.invalid/nowhere.git 'v1.0' not resolved to a commit",
     )
+
+
+def test_outside_git_only_the_places_of_inputs_are_read(make_workspace):
+    plain = make_workspace({
+        "recipes/a/meta.yaml": "m", "src/x/one.py": "1", ".venv/lib/big.py": "v",
+        "cache/channel/noarch/repodata.json": "{}", "notes.txt": "n",
+    }, git_repo=False)
+    assert hashing.walk_files(plain, ["recipes/a", "src", "WORKSPACE.toml", "src/x"]) == [
+        "WORKSPACE.toml", "recipes/a/meta.yaml", "src/x/one.py",
+    ]
+    source = Source("path", path="src/x", patches=("p/fix.patch",))
+    assert hashing.input_directories([a_recipe(sources=(source,))]) == [
+        "p/fix.patch", "recipes/a", "src/x",
+    ]

@@ -239,14 +239,15 @@ def _jsonable(value: Any) -> Any:
 # ---------------------------------------------------------------- reading files
 
 
-def read_file_index(root: Path) -> FileIndex:
-    """Blob ids of every input file under `root`: from git's index plus the dirty files, or by
-    reading every file when `root` is not in a git repository (with a notice saying so)."""
+def read_file_index(root: Path, directories: Iterable[str] = (".",)) -> FileIndex:
+    """Blob ids of every input file under `root`: from git's index plus the dirty files, or,
+    when `root` is not in a git repository, by reading every file under `directories` (the
+    places inputs can be: recipe directories, path sources), with a notice saying so."""
     from orchestrator import vcs
 
     state = vcs.tree_state(root)
     if state is None:
-        digests = {p: blob_id(root / p) for p in walk_files(root)}
+        digests = {p: blob_id(root / p) for p in walk_files(root, directories)}
         return FileIndex.of(digests, notice=NOT_GIT_NOTICE.format(root=root))
     digests = {p: b for p, b in state.blobs.items() if not _skipped(p)}
     for path in state.dirty:
@@ -258,6 +259,18 @@ def read_file_index(root: Path) -> FileIndex:
     return FileIndex.of(digests, dirty=(p for p in state.dirty if not _skipped(p)))
 
 
+def input_directories(recipes: Iterable[Recipe]) -> list[str]:
+    """Where the inputs of `recipes` are: their directories, patches and path sources."""
+    places = set()
+    for recipe in recipes:
+        places.add(recipe.directory)
+        for source in recipe.sources:
+            places.update(source.patches)
+            if source.kind == "path" and source.path is not None:
+                places.add(source.path)
+    return sorted(places)
+
+
 def blob_id(path: Path) -> str | None:
     """git's blob id of a file's working copy (a symlink's is its target); None if absent."""
     try:
@@ -267,13 +280,18 @@ def blob_id(path: Path) -> str | None:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-def walk_files(root: Path) -> list[str]:
-    """Workspace-relative paths of every file under `root`, skipping cache/, .git, __pycache__."""
-    found = []
-    for directory, dirs, names in os.walk(root):
-        rel = Path(directory).relative_to(root).as_posix()
-        dirs[:] = sorted(d for d in dirs if not _skipped(_join(rel, d)))
-        found.extend(_join(rel, n) for n in names)
+def walk_files(root: Path, directories: Iterable[str] = (".",)) -> list[str]:
+    """Workspace-relative paths of the files under `directories` (or those files themselves),
+    skipping cache/, .git and __pycache__."""
+    found: set[str] = set()
+    for place in directories:
+        place = place.strip("/") or "."
+        if (root / place).is_file() and not _skipped(place):
+            found.add(place)
+        for directory, dirs, names in os.walk(root / place):
+            rel = Path(directory).relative_to(root).as_posix()
+            dirs[:] = [d for d in dirs if not _skipped(_join(rel, d))]
+            found.update(p for p in (_join(rel, n) for n in names) if not _skipped(p))
     return sorted(found)
 
 

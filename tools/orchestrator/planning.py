@@ -18,6 +18,7 @@ from orchestrator.hashing import (
     build_config,
     changed_inputs,
     hash_targets,
+    input_directories,
     read_file_index,
 )
 from orchestrator.plan import Plan, make_plan, select_targets
@@ -62,13 +63,13 @@ def plan_graph(
     offline: bool = False,
 ) -> Plan:
     """The plan for an already built graph (what `why` uses after loading it its own way)."""
-    files = read_file_index(workspace.root)
+    recipes = [tg.recipe(t) for t in tg.graph]
+    files = read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
     notices = [files.notice] if files.notice else []
     hashes = hash_workspace(workspace, tg, files, offline, notices)
     changed_files = (
         vcs.changed_files_since(workspace.root, changed_since) if changed_since else files.dirty
     )
-    recipes = (tg.recipe(t) for t in tg.graph)
     changed = changed_inputs(recipes, changed_files, GLOBAL_INPUTS)
     selected = select_targets(tg, patterns, changed if changed_since else None, dependents)
     channels = read_channels(
