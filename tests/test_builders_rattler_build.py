@@ -241,3 +241,10 @@ def test_a_source_in_the_source_cache_is_used_without_network(tmp_path):
         (tmp_path / "src" / sha256 / "acme-data-1.0.tar.gz").as_uri(),
         "https://example.invalid/acme-data-1.0.tar.gz"]
     assert RattlerBuild().collect(request)[0].name == "acme-data-1.0-h8888888888_0.conda"
+
+
+def test_an_output_without_a_planned_build_string_is_an_error(tmp_path):
+    request = generic_request(tmp_path, "h9999999999_2")
+    request = request_for(request.workspace_root, request.recipe, {"other": "h_0"}, tmp_path)
+    with pytest.raises(BuildError, match="recipes/hello/recipe.yaml: .* `acme-hello`"):
+        RattlerBuild().collect(request)

@@ -30,8 +30,7 @@ class RattlerBuild:
     name = "rattler-build"
 
     def prepare(self, request: BuildRequest) -> None:
-        recipe = with_cached_sources(v1_recipe(request, _read_yaml(request)),
-                                     cached_sources(request.source_cache))
+        recipe = with_cached_sources(v1_recipe(request), cached_sources(request.source_cache))
         target = recipe_path(request)
         copy_recipe_dir(request, target.parent)
         _write_yaml(target, recipe)
@@ -65,18 +64,21 @@ def runner_argv(request: BuildRequest) -> tuple[str, ...]:
     return tuple(argv)
 
 
-def v1_recipe(request: BuildRequest, original: dict[str, Any] | None) -> dict[str, Any]:
-    """The v1 recipe to build (pure): the recipe.yaml as read, or the meta.yaml translated."""
-    recipe_dir = request.recipe_dir.as_posix()
+def v1_recipe(request: BuildRequest) -> dict[str, Any]:
+    """The v1 recipe to build: the recipe.yaml as written, or the meta.yaml translated."""
     if request.recipe.format == "meta.yaml":
-        if len(request.recipe.outputs) != 1:
-            raise BuildError(f"{request.recipe.path}: `outputs` is not supported by the "
-                             "meta.yaml → recipe.yaml translation (hint: write it as recipe.yaml)")
-        build_string = request.build_string_of(request.recipe.outputs[0])
-        return translate(request.recipe.data, recipe_file=request.recipe.path,
-                         recipe_dir=recipe_dir, build_string=build_string)
-    assert original is not None
-    return force_build_strings(original, request, recipe_dir)
+        return translated_recipe(request)
+    return force_build_strings(_read_yaml(request), request, request.recipe_dir.as_posix())
+
+
+def translated_recipe(request: BuildRequest) -> dict[str, Any]:
+    """The meta.yaml's rendered tree as a v1 recipe (pure)."""
+    if len(request.recipe.outputs) != 1:
+        raise BuildError(f"{request.recipe.path}: `outputs` is not supported by the "
+                         "meta.yaml → recipe.yaml translation (hint: write it as recipe.yaml)")
+    return translate(request.recipe.data, recipe_file=request.recipe.path,
+                     recipe_dir=request.recipe_dir.as_posix(),
+                     build_string=request.build_string_of(request.recipe.outputs[0]))
 
 
 def force_build_strings(recipe: dict[str, Any], request: BuildRequest,
@@ -127,9 +129,7 @@ def _absolute_path_sources(part: dict[str, Any], recipe_dir: str) -> None:
             entry["path"] = os.path.normpath(os.path.join(recipe_dir, str(entry["path"])))
 
 
-def _read_yaml(request: BuildRequest) -> dict[str, Any] | None:
-    if request.recipe.format != "recipe.yaml":
-        return None
+def _read_yaml(request: BuildRequest) -> dict[str, Any]:
     from ruamel.yaml import YAML, YAMLError
 
     file = request.workspace_root / request.recipe.path

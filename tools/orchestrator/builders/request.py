@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.errors import BuildError
 from orchestrator.recipes.model import Output, Recipe
 
 
@@ -32,6 +33,9 @@ class BuildRequest:
         return "noarch" if output.noarch else self.platform
 
     def build_string_of(self, output: Output) -> str:
+        if output.name not in self.build_strings:
+            raise BuildError(f"{self.recipe.path}: the plan has no build string for output "
+                             f"`{output.name}` (planned: {', '.join(sorted(self.build_strings))})")
         return self.build_strings[output.name]
 
     @property
