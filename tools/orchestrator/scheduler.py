@@ -140,13 +140,20 @@ class _Run:
 
     def until_done(self) -> Outcome:
         while True:
-            self._start_ready()
-            if not self.running:
-                break
-            self._wait_for_one()
+            try:
+                self._start_ready()
+                if not self.running:
+                    break
+                self._wait_for_one()
+            except KeyboardInterrupt:  # Ctrl-C reaches the main thread wherever it is
+                self._interrupt()
         self._settle_pending()
-        results = tuple(self.results[j.target] for j in self.jobs)
-        return Outcome(results, self.interrupted)
+        return Outcome(tuple(map(self._final, self.jobs)), self.interrupted)
+
+    def _final(self, job: BuildJob) -> JobResult:
+        """The job's result; one interrupted between its start and its bookkeeping is cancelled."""
+        lost = JobResult(job.target, "cancelled", reason="cancelled")
+        return self.results.get(job.target) or lost
 
     def _start_ready(self) -> None:
         if self.stopping:
@@ -169,13 +176,11 @@ class _Run:
         return result is not None and result.status == "success"
 
     def _wait_for_one(self) -> None:
-        try:
-            done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
-        except KeyboardInterrupt:
-            self._interrupt()
-            return
+        done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
         for future in sorted(done, key=lambda f: self.running[f].target):
-            self._finish(self.running.pop(future), future)
+            if self.running[future].target not in self.results:
+                self._finish(self.running[future], future)
+            del self.running[future]
 
     def _interrupt(self) -> None:
         self.interrupted = True
