@@ -417,3 +417,54 @@ def test_variant_lists_only_keys_the_recipe_uses(tmp_path: Path):
                 "    - b  # [py>=38]\n", context=context)
     assert plain.variant == ()
     assert uses.variant == (("numpy", "1.26"), ("python", "3.11"))
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% set v = '1.2' %}\na: {{ v }}\nb: {{ v.split('.')[0] }}-{{ v | replace('.', '_') }}\n",
+        "{% set n = 3 %}\n{% set m = n * 2 %}\nx: {{ m }} {{ [1, 2] }} {{ none }} {{ true }}\n",
+        "a: {{ compiler('c') }}  # comment {{ 'x' ~ 'y' }}\n\n\n",
+        "a: 1\n",
+    ],
+)
+def test_cheap_template_path_renders_like_jinja(template):
+    from orchestrator.recipes.jinja_context import meta_context, meta_environment, render_simple
+
+    names = meta_context(LINUX, "recipes/x", set())
+    expected = meta_environment().from_string(template).render(names)
+    assert render_simple(template, names, "m.yaml") == expected
+
+
+def test_jinja_blocks_see_selectors_and_describe():
+    text = """\
+        package:
+          name: a
+          version: {{ GIT_DESCRIBE_TAG or '0.0' }}
+        requirements:
+          run:
+        {% if linux and py3k %}
+            - on-linux
+        {% else %}
+            - elsewhere
+        {% endif %}
+    """
+    assert meta(text).outputs[0].version == "0.0"
+    assert [r.spec for r in meta(text).requirements()] == ["on-linux"]
+    described = RenderContext("osx-64", LINUX.variant, ("v2.1", "4", "gabc"))
+    recipe = meta(text, context=described)
+    assert recipe.outputs[0].version == "v2.1"
+    assert [r.spec for r in recipe.requirements()] == ["elsewhere"]
+
+
+def test_many_recipes_render_in_parallel_like_one_by_one(make_workspace):
+    from orchestrator.recipes.render_cache import PARALLEL_FROM
+
+    files = {f"recipes/p{i:03}/meta.yaml": PACKAGE.format(f"dep-{i} >={i}").replace(
+        "name: x", f"name: p{i:03}") for i in range(PARALLEL_FROM + 10)}
+    workspace = load_workspace(make_workspace(files, git_repo=False), explicit=True)
+    result = render_workspace(workspace)
+    assert result.errors == ()
+    one_by_one = [render_recipe(raw, LINUX) for raw in discover_recipes(workspace)]
+    assert [r.outputs for r in result.recipes] == [r.outputs for r in one_by_one]
+    assert result.recipes[7].outputs[0].requirements[0].spec == "dep-7 >=7"

@@ -32,11 +32,9 @@ class RenderContext:
                 python.startswith("3")))}
         if "numpy" in variant:
             environ["NPY_VER"] = ".".join(variant["numpy"].split(".")[:2])
-        tag, number, hash_ = self.describe or ("", "", "")
-        if self.describe is not None:
-            environ |= {"GIT_DESCRIBE_TAG": tag, "GIT_DESCRIBE_NUMBER": number,
-                        "GIT_DESCRIBE_HASH": hash_,
-                        "GIT_BUILD_STR": f"{number}_{hash_}" if tag else ""}
+        tag, number, hash_ = self.describe or ("", "", "")  # empty: not asked, or no tag
+        environ |= {"GIT_DESCRIBE_TAG": tag, "GIT_DESCRIBE_NUMBER": number,
+                    "GIT_DESCRIBE_HASH": hash_, "GIT_BUILD_STR": f"{number}_{hash_}" if tag else ""}
         return environ
 
 

@@ -222,10 +222,14 @@ def _describer(root):
     """`git describe` per recipe directory, asked at most once each."""
     from functools import cache
 
+    from orchestrator.errors import VcsError
     from orchestrator.vcs import describe_tags
 
     @cache
     def describe(directory: str) -> tuple[str, str, str]:
-        return tuple(describe_tags(root, directory))
+        try:
+            return tuple(describe_tags(root, directory))
+        except VcsError:  # e.g. a repository without commits: no tag to describe
+            return ("", "", "")
 
     return describe
