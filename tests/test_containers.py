@@ -43,7 +43,8 @@ def engine_problem(runtime: str, image: str) -> str:
         return f"no {runtime} engine answers (start dockerd, or see .ci/run)"
     found = subprocess.run([runtime, "image", "inspect", image], capture_output=True, check=False)
     if found.returncode != 0:
-        return f"image {image} is missing (run tools/images/make-test-image.sh)"
+        prefix = "" if runtime == "docker" else f"RUNTIME={runtime} "
+        return f"{runtime} image {image} is missing (run {prefix}tools/images/make-test-image.sh)"
     return ""
 
 
@@ -55,6 +56,22 @@ def docker():
     if problem:
         pytest.skip(problem)
     return "docker"
+
+
+@pytest.fixture(scope="session")
+def podman():
+    """Podman where it can start containers (with the rlimits `wrap` asks for); where it
+    cannot, skip, even with ORCHESTRATE_REQUIRE_CONTAINERS=1, saying why."""
+    problem = engine_problem("podman", TEST_IMAGE)
+    if not problem:
+        limits = [arg for limit in containers.podman_ulimits() for arg in ("--ulimit", limit)]
+        probe = subprocess.run(["podman", "run", "--rm", *limits, TEST_IMAGE, "true"],
+                               capture_output=True, text=True, timeout=120, check=False)
+        tail = (probe.stderr.strip().splitlines() or [""])[-1]
+        problem = f"podman cannot start containers here: {tail}" if probe.returncode else ""
+    if problem:
+        pytest.skip(problem)
+    return "podman"
 
 
 def settings(**changes) -> ContainerSettings:
@@ -116,6 +133,9 @@ def test_settings_hold_overrides_channels_mounts_and_the_invoking_user(tmp_path)
     assert (zlib.env, zlib.uid, zlib.gid, zlib.pid) == (
         ("HTTP_PROXY",), os.getuid(), os.getgid(), os.getpid())
     assert containers.settings_for(ws, "//recipes/host-only") is None
+    assert zlib.ulimits == ()
+    podman = containers.settings_for(ws, "//recipes/podman")
+    assert [u.split("=")[0] for u in podman.ulimits] == ["nofile", "nproc"]
 
 
 def test_a_container_without_an_image_is_a_one_line_error(tmp_path):
@@ -202,8 +222,12 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
 
 def test_wrap_with_network_and_podman_and_a_path_both_read_and_written(tmp_path):
     invocation = Invocation(argv=("true",), reads=(tmp_path,), writes=(tmp_path,))
-    argv = containers.wrap(invocation, settings(runtime="podman"), "r", host_env={}).argv
-    assert argv[:2] == ("podman", "run")
+    s = settings(runtime="podman", ulimits=("nofile=1024:2048", "nproc=512:512"))
+    argv = containers.wrap(invocation, s, "r", host_env={}).argv
+    assert argv[:3] == ("podman", "run", "--rm")
+    assert "--init" not in argv
+    assert argv[argv.index("--user") + 2:argv.index("--mount")] == (
+        "--ulimit", "nofile=1024:2048", "--ulimit", "nproc=512:512")
     assert "--network" not in argv
     assert argv[argv.index("--mount") + 1] == f"type=bind,source={tmp_path},target={tmp_path}"
 
@@ -262,6 +286,21 @@ def test_a_wrapped_command_sees_the_same_paths_and_writes_only_where_allowed(doc
     assert not (reads / "forbidden").exists()
     lines = log.read_text().splitlines()
     assert lines[-2:] == ["30", f"{writes} /tmp {containers.CA_IN_CONTAINER}"]  # 30: EROFS
+
+
+@pytest.mark.containers
+def test_podman_runs_the_wrapped_command_as_the_invoking_user(podman, tmp_path):
+    reads, writes = dirs(tmp_path)
+    script = f"import shutil; shutil.copy('{reads}/input.txt', '{writes}/copy.txt')"
+    invocation = Invocation(argv=("python3", "-c", script), cwd=writes, reads=(reads,),
+                            writes=(writes,))
+    rid = run_id("podman")
+    s = settings(runtime="podman", ulimits=containers.podman_ulimits())
+    wrapped = containers.wrap(invocation, s, rid)
+    proc.run(wrapped.argv, log=tmp_path / "log", env=wrapped.env, timeout=120)
+    assert (writes / "copy.txt").read_text() == "from the host\n"
+    assert (writes / "copy.txt").stat().st_uid == os.getuid()
+    assert containers.run_containers(rid, "podman") == ()
 
 
 @pytest.mark.containers

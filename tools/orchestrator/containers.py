@@ -40,6 +40,8 @@ LABEL_TARGET = "orchestrate.target"
 LABEL_PID = "orchestrate.pid"
 LABEL_HOST = "orchestrate.host"
 QUERY_TIMEOUT = 60.0
+PODMAN_NPROC = 32768
+PODMAN_NOFILE = 1048576
 REMOVE_ROUNDS = 3
 REMOVE_PAUSE = 0.5
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
@@ -79,6 +81,7 @@ class ContainerSettings:
     pid: int = 0
     host: str = ""
     ca_bundle: Path | None = None
+    ulimits: tuple[str, ...] = ()
 
 
 # --- settings: WORKSPACE.toml [build] → ContainerSettings -------------------------------------
@@ -117,7 +120,24 @@ def settings_for(workspace: Workspace, target: str) -> ContainerSettings | None:
         timeout=_override(workspace, target, "timeout"),
         uid=os.getuid(), gid=os.getgid(), pid=os.getpid(), host=socket.gethostname(),
         ca_bundle=HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None,
+        ulimits=podman_ulimits() if runtime == "podman" else (),
     )
+
+
+def podman_ulimits() -> tuple[str, ...]:
+    """Podman asks runc for rlimits above this process's (nofile 1048576, nproc the host's
+    maximum), which some machines refuse ("error setting rlimit type 7: operation not
+    permitted"): ask for this process's open files and at most PODMAN_NPROC processes."""
+    import resource
+
+    nofile = [_finite(v, PODMAN_NOFILE) for v in resource.getrlimit(resource.RLIMIT_NOFILE)]
+    nproc = [min(_finite(v, PODMAN_NPROC), PODMAN_NPROC)
+             for v in resource.getrlimit(resource.RLIMIT_NPROC)]
+    return f"nofile={nofile[0]}:{nofile[1]}", f"nproc={nproc[0]}:{nproc[1]}"
+
+
+def _finite(value: int, instead: int) -> int:
+    return instead if value < 0 else value  # RLIM_INFINITY is -1
 
 
 def _override(workspace: Workspace, target: str, key: str) -> Any:
@@ -174,11 +194,15 @@ def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str,
     host_env = dict(os.environ if host_env is None else host_env)
     inside = {k: v for k, v in invocation.env.items() if host_env.get(k) != v}
     argv = (
-        settings.runtime, "run", "--rm", "--init",
+        settings.runtime, "run", "--rm",
+        # an init reaps the build's zombies and forwards signals; podman's (catatonit) is an
+        # optional package, so podman runs without one
+        *(("--init",) if settings.runtime == "docker" else ()),
         "--name", container_name(run_id, settings.target),
         *_labels(settings, run_id),
         "--user", f"{settings.uid}:{settings.gid}",
         *(("--network", "none") if not settings.network else ()),
+        *(arg for limit in settings.ulimits for arg in ("--ulimit", limit)),
         *_mount_args(invocation, settings),
         *_env_args(inside, settings),
         "--workdir", str(invocation.cwd),
