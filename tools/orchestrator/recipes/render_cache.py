@@ -69,6 +69,19 @@ def _render_chunk(chunk: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
     return [render_entry(raw, context) for raw, context in chunk]
 
 
+def _render_chunk_encoded(chunk: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
+    """In a worker: entries as plain tuples, which cross the process boundary much faster."""
+    return [_encoded(entry) for entry in _render_chunk(chunk)]
+
+
+def _encoded(entry: Entry) -> Entry:
+    return (entry[0], _encode(entry[1])) if entry[0] == "ok" else entry
+
+
+def _decoded(entry: Entry) -> Entry:
+    return (entry[0], _decode(entry[1])) if entry[0] == "ok" else entry
+
+
 def render_entries(work: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
     """Entries for `work`, in order; in a process pool when there are many."""
     workers = min(os.cpu_count() or 1, 8)
@@ -77,7 +90,7 @@ def render_entries(work: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
     size = -(-len(work) // (workers * 4))
     chunks = [work[i:i + size] for i in range(0, len(work), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [entry for done in pool.map(_render_chunk, chunks) for entry in done]
+        return [_decoded(e) for done in pool.map(_render_chunk_encoded, chunks) for e in done]
 
 
 def load_cache(cache_dir: Path) -> dict[str, Entry]:
@@ -88,15 +101,13 @@ def load_cache(cache_dir: Path) -> dict[str, Entry]:
         return {}  # no cache yet, or unreadable: render again
     if version != CODE_VERSION:
         return {}
-    return {k: ("ok", _decode(v)) if kind == "ok" else (kind, v) for k, (kind, v) in
-            entries.items()}
+    return {key: _decoded(entry) for key, entry in entries.items()}
 
 
 def save_cache(cache_dir: Path, entries: dict[str, Entry]) -> None:
     """Write all entries as one file: a temporary file, then os.replace (atomic)."""
-    document = pickle.dumps((CODE_VERSION, {
-        k: (kind, _encode(v) if kind == "ok" else v) for k, (kind, v) in entries.items()}),
-        protocol=pickle.HIGHEST_PROTOCOL)
+    encoded = {key: _encoded(entry) for key, entry in entries.items()}
+    document = pickle.dumps((CODE_VERSION, encoded), protocol=pickle.HIGHEST_PROTOCOL)
     target = cache_dir / CACHE_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".recipes-")
