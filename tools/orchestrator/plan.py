@@ -118,6 +118,7 @@ class _Facts:
         self.platform, self.changed = platform, changed
         self.channel = self.channels[0].url if self.channels else ""
         self._outputs: dict[str, tuple[PlannedOutput, ...]] = {}
+        self._published: dict[str, bool] = {}
 
     def outputs(self, target: str) -> tuple[PlannedOutput, ...]:
         if target not in self._outputs:
@@ -126,10 +127,12 @@ class _Facts:
         return self._outputs[target]
 
     def published(self, target: str) -> bool:
-        return all(
-            is_published(self.channels, (o.name, o.version, o.build), o.subdir)
-            for o in self.outputs(target)
-        )
+        if target not in self._published:
+            self._published[target] = all(
+                is_published(self.channels, (o.name, o.version, o.build), o.subdir)
+                for o in self.outputs(target)
+            )
+        return self._published[target]
 
     def skipped(self, target: str) -> bool:
         return self.tg.recipe(target).skipped
