@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -85,3 +86,13 @@ def test_report_to_an_unwritable_path_is_bad_input(tmp_path):
     blocker.write_text("")
     with pytest.raises(OrchestratorError, match="cannot write report"):
         write_text(blocker / "report.json", "{}")
+
+
+def test_reports_are_readable_by_others_like_any_file(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "out" / "report.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out" / "report.json").stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.json"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
@@ -77,14 +78,22 @@ def write_record(cache_dir: Path, record: BuildRecord) -> Path:
 
 
 def write_json_atomically(path: Path, data: object) -> None:
+    write_text_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write beside `path` under a temporary name, then os.replace: readers see all or nothing.
+
+    (Not tempfile.mkstemp: its files are private (0600); these follow the umask like any file.)
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
+    temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(6)}")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
+        with open(temp, "x", encoding="utf-8") as out:
+            out.write(text)
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 

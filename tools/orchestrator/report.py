@@ -8,14 +8,13 @@ skipped, and the log path in system-out.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from orchestrator.cache import write_text_atomically
 from orchestrator.errors import OrchestratorError
 
 RESULTS = ("success", "failed", "blocked", "cancelled", "skipped", "up-to-date")
@@ -110,10 +109,6 @@ def write_text(path: Path, text: str) -> None:
     """Write a report atomically; a path that cannot be written is bad input, named."""
     path = path.absolute()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
+        write_text_atomically(path, text)
     except OSError as exc:
         raise OrchestratorError(f"{path}: cannot write report: {exc.strerror}") from None
