@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -105,11 +106,9 @@ def test_ctrl_c_in_the_caller_kills_the_group(tmp_path):
         "import sys; from pathlib import Path; from orchestrator import proc\n"
         f"proc.run({_spawner(pidfile)!r}, log=Path({str(tmp_path / 'log')!r}), grace=2)\n"
     )
-
-
     parent = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
     pids = _pids_when_written(pidfile)
-    parent.send_signal(2)
+    parent.send_signal(signal.SIGINT)
     _, err = parent.communicate(timeout=20)
     assert b"KeyboardInterrupt" in err
     assert not any(_alive(p) for p in pids)
