@@ -11,6 +11,10 @@ Files are known by git blob ids (sha1 of "blob <size>\\0<content>"): git's own i
 tracked files, the same function over the working copy for dirty and untracked ones, and for
 every file of a workspace outside git. So a file has one digest whichever way it was read,
 and nothing machine-specific (absolute paths, times) is hashed.
+
+The recipe file itself is hashed only as rendered, never as text. An internal project whose
+recipe lives in `internal/x/conda` with `path: ..` has its conda/ files both as recipe files
+and as source files: counted twice, always the same way, so the hash stays deterministic.
 """
 
 from __future__ import annotations
