@@ -208,3 +208,21 @@ def test_a_deleted_input_selects_its_owner_with_changed_since(org, run_cli):
     assert [n["target"] for n in document["nodes"]][-1] == "//internal/own-cli"
     assert "input changed: internal/own-cli/tests/test_core.py" in \
         reasons(document)["//internal/own-cli"]
+
+
+def test_a_recipe_skipped_on_this_platform_is_skipped(make_workspace, run_cli):
+    winonly = """\
+        package:
+          name: winonly
+          version: "1.0"
+        build:
+          skip: true  # [not win]
+        """
+    ws = make_workspace({**ORG, "recipes/winonly/meta.yaml": winonly})
+    document = plan_json(run_cli, ws)
+    assert actions(document)["//recipes/winonly"] == "skipped"
+    assert reasons(document)["//recipes/winonly"] == ["skipped on linux-64"]
+    assert "//recipes/winonly" not in document["order"]
+    assert run_cli(["-C", ws, "plan"]).out.splitlines()[-1] == (
+        "6 to build, 0 up to date, 1 skipped on linux-64"
+    )
