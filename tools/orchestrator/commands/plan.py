@@ -91,7 +91,8 @@ def plan_text(plan: Plan) -> str:
     summary = _summary(plan)
     if not plan.order:
         return f"nothing to build for {plan.platform}: {summary}\n"
-    return render_tree(_table(plan)) + summary + "\n"
+    table = "".join(line.rstrip() + "\n" for line in render_tree(_table(plan)).splitlines())
+    return table + summary + "\n"
 
 
 def _summary(plan: Plan) -> str:
