@@ -63,10 +63,6 @@ class TreeState(NamedTuple):
     dirty: frozenset[str]
 
 
-def is_git_worktree(root: Path) -> bool:
-    return _repo(root) is not None
-
-
 def tree_state(root: Path) -> TreeState | None:
     """Blob ids of the index and the dirty files under `root` (two git calls); None without git."""
     if _repo(root) is None:
