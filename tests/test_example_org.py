@@ -106,7 +106,8 @@ def build_and_publish(recipe_path: str, base: Path, channel: Path) -> tuple[floa
     request = BuildRequest(recipe=recipe, workspace_root=ROOT,
                            build_strings=build_string_for(ROOT, recipe),
                            channels=(channel.as_uri(),), output_dir=base / "out" / name,
-                           work_dir=base / "work" / name, source_cache=base / "src")
+                           work_dir=base / "work" / name, source_cache=base / "src",
+                           variant={"python": "3.11"})  # acme's [variant], as `build` passes it
     builder = RattlerBuild()
     builder.prepare(request)
     invocation = builder.invocation(request)
