@@ -113,7 +113,9 @@ def markdown(results: dict) -> str:
         "# Benchmarks at organization scale\n",
         f"{m['date']} · {m['nproc']} CPUs ({m['cpu']}) · {m['memory_gb']} GB · "
         f"Python {m['python']} · {m['platform']} · commit {m['commit']} · "
-        f"whole run {results.get('elapsed_s', 0):.0f} s\n",
+        f"whole run {results.get('elapsed_s', 0):.0f} s · load average before/after "
+        f"{_load(results, 'load_before')} / {_load(results, 'load_after')} "
+        "(other work on the machine inflates the times)\n",
         "Run: `make bench` (= `.venv/bin/python benchmarks/run.py "
         f"--sizes {','.join(map(str, results['args']['sizes']))} --runs {results['args']['runs']}"
         f" --edits {results['args']['edits']}`)\n",
@@ -126,7 +128,14 @@ def markdown(results: dict) -> str:
     ]
     if results.get("scheduler"):
         parts += ["## Scheduler efficiency\n", _scheduler(results["scheduler"])]
+    if results.get("profiles"):
+        parts += ["## Where the time goes (N=" + str(max(results["sizes"], key=int)) + ")\n",
+                  PROFILE_NOTE, *map(_profile, results["profiles"])]
     return "\n".join(parts) + "\n"
+
+
+def _load(results: dict, key: str) -> str:
+    return f"{results[key][0]:.1f}" if results.get(key) else "?"
 
 
 def _goals_table(found: list[dict]) -> str:
@@ -183,7 +192,7 @@ def _precision(p: dict) -> str:
         f"- {p['edits']} seeded single-file edits in the N={p['size']} workspace; true set = the "
         "edited file's target and every target reaching it through build/host requirements "
         "(from the generator, not from orchestrate); median true set "
-        f"{p['expected_median']} targets",
+        f"{p['expected_median']} targets, largest {p['expected_max']}",
         f"- false positives: {p['false_positives']}; misses: {p['misses']}; hashes identical "
         f"after restoring every file: {'yes' if p['deterministic'] else '**no**'}",
     ]
@@ -205,3 +214,18 @@ def _scheduler(figures: list[dict]) -> str:
             "with overhead uses each job's measured time (its sleep plus proc.py's spawn, poll "
             "and reap), so its ratio is what the scheduling itself costs.\n")
     return "\n".join(rows) + "\n" + note
+
+
+PROFILE_NOTE = (
+    "pyinstrument on the real command (wall-clock samples), summed per function as shares of "
+    "the whole run: our functions by cumulative time (which step of the flow), then every "
+    "function by own time (what inside it). Reproduce: `.venv/bin/pyinstrument -m "
+    "orchestrator.cli -C WS plan //... --format json`.\n"
+)
+
+
+def _profile(p: dict) -> str:
+    ours = "\n".join(f"  - {h['share']:.0%} {h['function']}" for h in p["ours"])
+    own = "\n".join(f"  - {h['share']:.0%} {h['function']}" for h in p["own"])
+    return (f"### {p['command']} ({p['seconds']:.2f} s under the profiler)\n\n"
+            f"- ours, cumulative:\n{ours}\n- all, own time:\n{own}\n")

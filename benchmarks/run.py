@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     empty_channel = args.work / "empty-channel"
     write_repodata(empty_channel / "noarch", "noarch", {})
-    results: dict = {"machine": machine(), "sizes": {}, "args": _shown_args(args)}
+    results: dict = {"machine": machine(), "sizes": {}, "args": _shown_args(args),
+                     "load_before": os.getloadavg()}
     results["imports"] = import_figures(args.runs)
     workspaces = {}
     for n in args.sizes:
@@ -196,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"precision: done ({time.monotonic() - started:.0f}s so far)")
     if not args.skip_scheduler:
         results["scheduler"] = _scheduler(args.smoke)
+    if not args.smoke:
+        results["profiles"] = _profiles(workspaces[max(args.sizes)].root)
     results["elapsed_s"] = time.monotonic() - started
+    results["load_after"] = os.getloadavg()
     results["goals"] = [asdict(g) for g in goals(results)]
     _emit(results, args)
     return 0
@@ -214,11 +218,27 @@ def _scheduler(smoke: bool) -> list[dict]:
     return figures
 
 
+def _profiles(root: Path) -> list[dict]:
+    """Where the time goes at the largest size (pyinstrument; see hotspots.py)."""
+    from hotspots import profile_command, profile_program
+
+    _log("profiling")
+    ws = ["-C", str(root)]
+    found = [
+        profile_command([*ws, "plan", "//...", "--format", "json"], label="warm plan //..."),
+        profile_command([*ws, "why", WHY_PACKAGE], label=f"why {WHY_PACKAGE} (warm)"),
+        profile_program([str(HERE / "render_serial.py"), str(root), "1000"], 12,
+                        "rendering 1,000 recipes serially (a cold plan's workers)"),
+    ]
+    return [asdict(p) for p in found]
+
+
 def _precision_summary(precision, n: int) -> dict:
     return {
         "size": n, "edits": len(precision.edits), "false_positives": precision.false_positives,
         "misses": precision.misses, "deterministic": precision.deterministic,
         "expected_median": statistics.median(e.expected for e in precision.edits),
+        "expected_max": max(e.expected for e in precision.edits),
         "details": [asdict(e) for e in precision.edits],
     }
 
