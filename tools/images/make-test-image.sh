@@ -4,8 +4,8 @@
 # then the host's CA bundle, the host venv's interpreter (see copy_host_python) and
 # py-rattler-build (the host's version) installed from PyPI into that interpreter.
 #
-# Idempotent: an existing image is reused (FORCE=1 remakes it); the rootfs tarball is cached
-# under cache/images/ so a remake skips debootstrap.
+# Idempotent: an existing image made with the same py-rattler-build is reused (FORCE=1 remakes
+# it); the rootfs tarball is cached under cache/images/ so a remake skips debootstrap.
 #
 # Environment: RUNTIME (docker|podman, default docker), IMAGE (default orchestrate-test:bookworm),
 # MIRROR (default http://deb.debian.org/debian), CA_BUNDLE (default
@@ -117,12 +117,18 @@ DOCKERFILE
     rm -rf "$ctx"
 }
 
+# The py-rattler-build version an existing image was made with ("" when there is none).
+image_version() {
+    "$runtime" image inspect -f '{{index .Config.Labels "orchestrate.rattler-build"}}' "$image" \
+        2>/dev/null || true
+}
+
 main() {
-    if image_exists "$image" && [ "${FORCE:-0}" != 1 ]; then
-        log "reusing $image"
+    local version="${RATTLER_BUILD_VERSION:-$(host_rattler_build_version)}"
+    if [ "$(image_version)" = "$version" ] && [ "${FORCE:-0}" != 1 ]; then
+        log "reusing $image (py-rattler-build $version)"
         return
     fi
-    local version="${RATTLER_BUILD_VERSION:-$(host_rattler_build_version)}"
     import_base
     make_image "$version"
     log "done: $image"

@@ -19,7 +19,7 @@ import re
 import socket
 import subprocess
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,7 +27,6 @@ from typing import Any, Protocol
 from orchestrator.errors import BuildError, WorkspaceError
 from orchestrator.workspace import Workspace
 
-RUNTIMES = ("docker", "podman")
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # A path of our own: on CentOS 7 /etc/ssl/certs is a symlink, so the host's path may not exist.
 CA_IN_CONTAINER = "/opt/orchestrate/ca-certificates.crt"
@@ -120,7 +119,7 @@ def settings_for(workspace: Workspace, target: str) -> ContainerSettings | None:
         timeout=_override(workspace, target, "timeout"),
         uid=os.getuid(), gid=os.getgid(), pid=os.getpid(), host=socket.gethostname(),
         ca_bundle=HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None,
-        ulimits=podman_ulimits() if runtime == "podman" else (),
+        ulimits=RUNTIMES[runtime].ulimits(),
     )
 
 
@@ -138,6 +137,21 @@ def podman_ulimits() -> tuple[str, ...]:
 
 def _finite(value: int, instead: int) -> int:
     return instead if value < 0 else value  # RLIM_INFINITY is -1
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What differs between engines: whether `--init` is there (podman's catatonit is an
+    optional package), and the rlimits to ask for on this machine."""
+
+    init: bool
+    ulimits: Callable[[], tuple[str, ...]]
+
+
+RUNTIMES: dict[str, Runtime] = {
+    "docker": Runtime(init=True, ulimits=tuple),
+    "podman": Runtime(init=False, ulimits=podman_ulimits),
+}
 
 
 def _override(workspace: Workspace, target: str, key: str) -> Any:
@@ -195,9 +209,7 @@ def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str,
     inside = {k: v for k, v in invocation.env.items() if host_env.get(k) != v}
     argv = (
         settings.runtime, "run", "--rm",
-        # an init reaps the build's zombies and forwards signals; podman's (catatonit) is an
-        # optional package, so podman runs without one
-        *(("--init",) if settings.runtime == "docker" else ()),
+        *(("--init",) if RUNTIMES[settings.runtime].init else ()),  # reaps, forwards signals
         "--name", container_name(run_id, settings.target),
         *_labels(settings, run_id),
         "--user", f"{settings.uid}:{settings.gid}",
