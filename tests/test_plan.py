@@ -139,3 +139,20 @@ def test_select_targets(patterns, changed, dependents, expected):
 def test_a_pattern_matching_nothing_is_an_error():
     with pytest.raises(PatternError, match="no target matches '//nope'"):
         select_targets(TG, ["//nope"])
+
+
+def test_stable_order_is_graph_build_order():
+    import random
+
+    from orchestrator.graph import build_order
+    from orchestrator.plan import stable_order
+
+    rng = random.Random(7)
+    recipes = []
+    for i in range(300):
+        needs = [f"host: p{j}" for j in rng.sample(range(i), min(i, 3))]
+        recipes.append(recipe(f"//r/{rng.random():.6f}", output(f"p{i}", *needs)))
+    tg = build_graph(recipes)
+    for size in (300, 120, 7):
+        subset = rng.sample(sorted(tg.graph), size)
+        assert stable_order(tg, subset) == build_order(tg, subset)
