@@ -44,3 +44,15 @@ def test_a_report_can_be_written_when_nothing_is_built(make_workspace, run_cli, 
     assert result.out == "nothing to build: 0 targets up to date\n"
     assert '"targets": []' in (tmp_path / "r.json").read_text()
     assert 'tests="0"' in (tmp_path / "j.xml").read_text()
+
+
+def test_a_container_without_an_image_stops_before_building(make_workspace, run_cli):
+    root = make_workspace({
+        **RECIPE,
+        "WORKSPACE.toml": '[workspace]\nname = "x"\n[build]\ncontainer = "docker"\n',
+    })
+    result = run_cli(["-C", root, "build", "--offline"])
+    assert result.code == 2
+    assert result.err == (f"error: {root}/WORKSPACE.toml: build.image: required when container "
+                          "= 'docker' (target //recipes/tool)\n")
+    assert not (root / "cache/builds").exists()

@@ -85,6 +85,7 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
 
     cache_dir = workspace.cache_dir
     channel_dir = local_channel(workspace)
+    _check_container_settings(workspace, plan.order)
     ensure_channel(channel_dir, workspace.platform)
     jobs = jobs_from_plan(plan, cache.recorded_durations(cache_dir, list(plan.order)))
     context = BuildContext(
@@ -106,6 +107,14 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
         raise
     finally:
         executor.shutdown()
+
+
+def _check_container_settings(workspace, targets) -> None:
+    """A container setting that is missing (an image) is bad input: stop before building."""
+    from orchestrator import containers
+
+    for target in targets:
+        containers.settings_for(workspace, target)
 
 
 def local_channel(workspace) -> Path:
