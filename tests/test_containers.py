@@ -145,6 +145,15 @@ def test_a_container_without_an_image_is_a_one_line_error(tmp_path):
         containers.settings_for(workspace(tmp_path, data), "//recipes/zlib")
 
 
+def test_the_host_ca_bundle_is_ssl_cert_file_when_set_else_the_systems(tmp_path):
+    mine = tmp_path / "corporate.pem"
+    mine.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert containers.host_ca_bundle({"SSL_CERT_FILE": str(mine)}) == mine
+    system = next(Path(c) for c in containers.CA_BUNDLES if Path(c).is_file())
+    assert containers.host_ca_bundle({"SSL_CERT_FILE": str(tmp_path / "gone.pem")}) == system
+    assert containers.host_ca_bundle({}) == system
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("/opt/sdk", Mount(Path("/opt/sdk"))),
     ("/opt/sdk:ro", Mount(Path("/opt/sdk"))),
@@ -277,7 +286,7 @@ def test_a_wrapped_command_sees_the_same_paths_and_writes_only_where_allowed(doc
     )
     invocation = Invocation(argv=("/some/venv/bin/python", "-c", script), env={"GREETING": "hi"},
                             cwd=writes, reads=(reads,), writes=(writes,))
-    s = settings(ca_bundle=containers.HOST_CA_BUNDLE, network=False)
+    s = settings(ca_bundle=containers.host_ca_bundle(), network=False)
     wrapped = containers.wrap(invocation, s, run_id("paths"))
     log = tmp_path / "log"
     proc.run(wrapped.argv, log=log, env=wrapped.env, cwd=wrapped.cwd, timeout=120)

@@ -27,7 +27,9 @@ from typing import Any, Protocol
 from orchestrator.errors import BuildError, WorkspaceError
 from orchestrator.workspace import Workspace
 
-HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# Where Debian/Ubuntu, RHEL/CentOS and Alpine/macOS keep the system's CA bundle.
+CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+              "/etc/ssl/cert.pem")
 # A path of our own: on CentOS 7 /etc/ssl/certs is a symlink, so the host's path may not exist.
 CA_IN_CONTAINER = "/opt/orchestrate/ca-certificates.crt"
 CA_ENV = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "CURL_CA_BUNDLE",
@@ -118,9 +120,16 @@ def settings_for(workspace: Workspace, target: str) -> ContainerSettings | None:
         network=_override(workspace, target, "network"),
         timeout=_override(workspace, target, "timeout"),
         uid=os.getuid(), gid=os.getgid(), pid=os.getpid(), host=socket.gethostname(),
-        ca_bundle=HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None,
+        ca_bundle=host_ca_bundle(),
         ulimits=RUNTIMES[runtime].ulimits(),
     )
+
+
+def host_ca_bundle(env: Mapping[str, str] | None = None) -> Path | None:
+    """The CA bundle the host trusts: $SSL_CERT_FILE when set, else the system's."""
+    env = os.environ if env is None else env
+    candidates = (env.get("SSL_CERT_FILE", ""), *CA_BUNDLES)
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
 def podman_ulimits() -> tuple[str, ...]:
