@@ -181,13 +181,13 @@ def _write_header(log: Path, job: BuildJob) -> None:
 
 
 def _after_stop(paths: JobPaths, settings: Any, run_id: str) -> None:
-    """After a kill: the partial outputs go, and so does the container (killing the client
-    of `docker run` does not stop it)."""
+    """After a kill: the partial outputs go, and so does this target's container (killing the
+    client of `docker run` does not stop it); the run's other builds go on."""
     paths.remove_partial()
     if settings is not None:
         from orchestrator import containers
 
-        containers.remove_run(run_id, settings.runtime)
+        containers.remove_run(run_id, settings.runtime, target=settings.target)
 
 
 def _failed(context: BuildContext, job: BuildJob, paths: JobPaths, exc: Exception,
