@@ -15,8 +15,11 @@ import secrets
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
-from orchestrator.errors import ChannelError
+from orchestrator.errors import ChannelError, WorkspaceError
+from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
 LOCK_NAME = ".orchestrate.lock"
 LOCK_TIMEOUT = 600.0
@@ -41,6 +44,19 @@ def ensure_channel(channel_dir: Path, platform: str) -> None:
     subdirs = ["noarch", platform]
     if not all((channel_dir / s / "repodata.json").is_file() for s in subdirs):
         reindex(channel_dir, subdirs)
+
+
+def local_channel(workspace: Workspace) -> Path:
+    """The target channel as a directory: builds are published there."""
+    channel = workspace.target_channel
+    if channel.startswith("file://"):
+        return Path(url2pathname(urlparse(channel).path))
+    if "://" in channel:
+        raise WorkspaceError(
+            f"{workspace.root / WORKSPACE_FILE}: channels.target: {channel} is not a local "
+            "directory (hint: build into a local channel and upload it separately)"
+        )
+    return Path(channel)
 
 
 def place_package(channel_dir: Path, package: Path) -> str:

@@ -17,13 +17,11 @@ import time
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 from orchestrator import cache, report
-from orchestrator.errors import BuildFailed, WorkspaceError
+from orchestrator.errors import BuildFailed
 from orchestrator.scheduler import Event, Outcome, jobs_from_plan, run_jobs
-from orchestrator.workspace import WORKSPACE_FILE, load_workspace
+from orchestrator.workspace import load_workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 def _build(args, workspace, graph, plan, console) -> Outcome:
     from orchestrator.buildjob import BuildContext, run_build
     from orchestrator.executors import EXECUTORS
-    from orchestrator.publish import ensure_channel
+    from orchestrator.publish import ensure_channel, local_channel
 
     cache_dir = workspace.cache_dir
     channel_dir = local_channel(workspace)
@@ -115,19 +113,6 @@ def _check_container_settings(workspace, targets) -> None:
 
     for target in targets:
         containers.settings_for(workspace, target)
-
-
-def local_channel(workspace) -> Path:
-    """The target channel as a directory: builds are published there."""
-    channel = workspace.target_channel
-    if channel.startswith("file://"):
-        return Path(url2pathname(urlparse(channel).path))
-    if "://" in channel:
-        raise WorkspaceError(
-            f"{workspace.root / WORKSPACE_FILE}: channels.target: {channel} is not a local "
-            "directory (hint: build into a local channel and upload it separately)"
-        )
-    return Path(channel)
 
 
 @contextmanager
