@@ -217,3 +217,17 @@ def test_a_terminal_gets_a_live_view(scenario):
     assert "0 done, 0 failed, 0 blocked, 1 running, 1 waiting" in text
     assert "\x1b[" in text  # drawn with terminal control sequences, not plain lines
     assert "build summary" in text and "[1/2]" not in text
+
+
+def test_a_build_over_its_timeout_fails_and_leaves_nothing_running(scenario, tmp_path):
+    pidfile = tmp_path / "pid"
+    root = scenario(generic("slow", f"echo $$ > {pidfile}; sleep 300"), {
+        "WORKSPACE.toml": WORKSPACE + '[build.overrides."//recipes/slow"]\ntimeout = 3\n'})
+    started = time.monotonic()
+    out, _ = build(root, "//recipes/slow", "--report", "report.json", expect=1)
+    assert time.monotonic() - started < 120
+    (entry,) = json.loads((root / "report.json").read_text())["targets"]
+    assert (entry["result"], entry["detail"]) == ("failed", "build command timed out after 3s")
+    assert not _alive(int(pidfile.read_text()))
+    (slow_build,) = (p for p in (root / "cache/builds/recipes--slow").iterdir() if p.is_dir())
+    assert sorted(p.name for p in slow_build.iterdir()) == ["build.log", "record.json"]

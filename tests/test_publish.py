@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 from orchestrator.errors import ChannelError
-from orchestrator.publish import channel_packages, ensure_channel, publish_atomically
+from orchestrator.publish import (
+    channel_packages,
+    ensure_channel,
+    local_channel,
+    publish_atomically,
+)
+from orchestrator.workspace import load_workspace
 
 
 def make_package(directory: Path, name: str, version: str = "1.0", build: str = "h0_0",
@@ -127,3 +133,14 @@ def test_ensure_channel_makes_an_empty_usable_channel(tmp_path):
     publish_atomically(channel, [make_package(tmp_path / "out", "data")])
     ensure_channel(channel, "linux-64")  # an existing channel is left as it is
     assert listed(channel, "noarch") == {"data-1.0-h0_0.tar.bz2"}
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("cache/channel", "{root}/cache/channel"),
+    ("file:///srv/conda/channel", "/srv/conda/channel"),
+])
+def test_the_target_channel_as_a_directory(make_workspace, target, expected):
+    root = make_workspace({"WORKSPACE.toml": f'[workspace]\nname = "x"\n[channels]\n'
+                                             f'target = "{target}"\n'}, git_repo=False)
+    workspace = load_workspace(root, explicit=True)
+    assert local_channel(workspace) == Path(expected.format(root=root))
