@@ -111,11 +111,11 @@ def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
 
         settings = containers.settings_for(context.workspace, job.target)
         artifacts = _build_and_publish(context, job, paths, settings)
-    except proc.ProcessCancelled:
-        _after_stop(paths, settings, context.run_id)
-        return JobResult(job.target, "cancelled", time.monotonic() - started, "cancelled",
-                         log=str(paths.log))
     except (proc.ProcessFailed, OrchestratorError) as exc:
+        if isinstance(exc, proc.ProcessCancelled) or context.cancel.is_set():
+            _after_stop(paths, settings, context.run_id)
+            return JobResult(job.target, "cancelled", time.monotonic() - started, "cancelled",
+                             log=str(paths.log))
         if isinstance(exc, proc.ProcessTimedOut):
             _after_stop(paths, settings, context.run_id)
         return _failed(context, job, paths, exc, time.monotonic() - started)
