@@ -2,6 +2,8 @@
 
 An executor only runs what it is given: `submit(work, job)` calls `work(job)` somewhere and
 returns a `concurrent.futures.Future` of its result. It never decides what to run or when.
+A distributed executor (Dask, GitLab child pipelines) returns such a Future too, completed from
+its own handle (e.g. a Dask future's done callback), so the scheduler stays the same.
 """
 
 from __future__ import annotations
