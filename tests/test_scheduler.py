@@ -181,3 +181,10 @@ def test_every_job_gets_exactly_one_result(tmp_path, slots):
     outcome, _ = run(jobs, shell, slots=slots, keep_going=True)
     assert statuses(outcome) == {"//a": "success", "//b": "failed", "//c": "success",
                                  "//d": "blocked"}
+
+
+def test_a_dependency_listed_twice_is_waited_for_once(tmp_path):
+    shell = Shell(tmp_path, {})
+    outcome, _ = run([job("//a"), job("//b", "//a", "//a")], shell, slots=2)
+    assert statuses(outcome) == {"//a": "success", "//b": "success"}
+    assert shell.span("//a").end <= shell.span("//b").start

@@ -9,6 +9,7 @@ It does no I/O and prints nothing: it reports Events to a callback.
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -93,7 +94,7 @@ def _dependents(jobs: list[BuildJob]) -> dict[str, list[str]]:
     known = {j.target for j in jobs}
     dependents: dict[str, list[str]] = {j.target: [] for j in jobs}
     for job in jobs:
-        for dep in job.deps:
+        for dep in dict.fromkeys(job.deps):  # each dependency once, in order
             if dep in known:
                 dependents[dep].append(job.target)
     return dependents
@@ -133,6 +134,11 @@ class _Run:
         self.priority = critical_path(jobs)
         self.dependents = _dependents(jobs)
         self.pending = {j.target: j for j in jobs}
+        # how many of its dependencies in this run each job still waits for; ready jobs wait
+        # in a heap, most remaining work first, so each event costs O(log n), not a scan
+        self.unmet = {j.target: sum(d in self.dependents for d in set(j.deps)) for j in jobs}
+        self.ready = [(-self.priority[t], t) for t, n in self.unmet.items() if n == 0]
+        heapq.heapify(self.ready)
         self.running: dict[Future, BuildJob] = {}
         self.results: dict[str, JobResult] = {}
         self.stopping = ""  # why no new job starts (a failure, an interruption)
@@ -156,24 +162,17 @@ class _Run:
         return self.results.get(job.target) or lost
 
     def _start_ready(self) -> None:
-        if self.stopping:
-            return
-        free = self.executor.slots - len(self.running)
-        for job in self._ready()[: max(free, 0)]:
-            del self.pending[job.target]
+        while not self.stopping and self.ready and len(self.running) < self.executor.slots:
+            _, target = heapq.heappop(self.ready)
+            job = self.pending.pop(target)
             self.running[self.executor.submit(self.run_job, job)] = job
             self.emit(Event("started", job.target))
 
-    def _ready(self) -> list[BuildJob]:
-        ready = [j for j in self.pending.values() if all(map(self._succeeded, j.deps))]
-        return sorted(ready, key=lambda j: (-self.priority[j.target], j.target))
-
-    def _succeeded(self, target: str) -> bool:
-        """Whether `target` was built in this run (a target outside the run is already built)."""
-        if target not in self.dependents:
-            return True
-        result = self.results.get(target)
-        return result is not None and result.status == "success"
+    def _release_dependents_of(self, target: str) -> None:
+        for dependent in self.dependents[target]:
+            self.unmet[dependent] -= 1
+            if self.unmet[dependent] == 0 and dependent in self.pending:
+                heapq.heappush(self.ready, (-self.priority[dependent], dependent))
 
     def _wait_for_one(self) -> None:
         done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
@@ -192,6 +191,8 @@ class _Run:
         self.results[job.target] = result
         kind = {"success": "finished"}.get(result.status, result.status)
         self.emit(Event(kind, job.target, result))
+        if result.status == "success":
+            self._release_dependents_of(job.target)
         if result.status != "failed":
             return
         self._block_dependents_of(job.target, job.target)
