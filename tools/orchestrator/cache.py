@@ -4,6 +4,7 @@ Layout under the workspace's cache dir:
   builds/<target-slug>/<hash>/build.log    the log of the last build of that target and hash
   builds/<target-slug>/<hash>/record.json  its result, duration, artifacts and time
   sources/<sha256>/<file name>             url sources, verified by their sha256
+  sources/.locks/<sha256>.lock             held while one process downloads that source
 Writes follow one pattern: check, lock, check again, build in a temporary place removed on
 failure, then move into place (os.replace) and record.
 """
@@ -156,8 +157,10 @@ def fetch_source(cache_dir: Path, url: str, sha256: str, timeout: float = 120.0)
     target = source_path(cache_dir, sha256, url)
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(target.parent.with_name(f"{sha256.lower()}.lock"), timeout=LOCK_TIMEOUT):
+    locks = cache_dir / "sources" / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(exist_ok=True)
+    with FileLock(locks / f"{sha256.lower()}.lock", timeout=LOCK_TIMEOUT):
         if target.is_file():
             return target
         with tempfile.TemporaryDirectory(dir=target.parent.parent, prefix=".fetch-") as temp:
