@@ -159,13 +159,13 @@ def fetch_source(cache_dir: Path, url: str, sha256: str, timeout: float = 120.0)
         return target
     locks = cache_dir / "sources" / ".locks"
     locks.mkdir(parents=True, exist_ok=True)
-    target.parent.mkdir(exist_ok=True)
     with FileLock(locks / f"{sha256.lower()}.lock", timeout=LOCK_TIMEOUT):
         if target.is_file():
             return target
         with tempfile.TemporaryDirectory(dir=target.parent.parent, prefix=".fetch-") as temp:
             download = Path(temp) / target.name
             _download_verified(url, sha256, download, timeout)
+            target.parent.mkdir(exist_ok=True)
             os.replace(download, target)
     return target
 
