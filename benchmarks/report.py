@@ -182,7 +182,9 @@ def _ratios(results: dict) -> str:
 def _imports(imports: dict) -> str:
     v = imports["version"]
     return (f"- `import orchestrator.cli`: {imports['import_orchestrator_cli_ms']:.1f} ms "
-            "cumulative (`-X importtime`)\n"
+            "cumulative (`-X importtime`): the CLI imports a command's module only when it runs\n"
+            f"- `import orchestrator.commands.plan` (what every `plan` pays before its work): "
+            f"{imports['import_plan_command_ms']:.1f} ms cumulative\n"
             f"- `orchestrate --version`: {v['median']:.3f} s ({v['low']:.3f}–{v['high']:.3f}, "
             f"n={v['runs']}) · {v['max_rss_mb']:.0f} MB\n")
 
