@@ -54,6 +54,26 @@ def link_source_cache(output_dir: Path, source_cache: Path | None) -> None:
     link.symlink_to(shared.resolve(), target_is_directory=True)
 
 
+class StreamLog:
+    """Prints rattler-build's log events as they happen, so a failed build's log holds the
+    output of its script and tests, not only the final error."""
+
+    def on_download_start(self, event) -> None:
+        print(f"downloading {event.url}", file=sys.stderr, flush=True)
+
+    def on_download_progress(self, event) -> None:
+        pass
+
+    def on_download_complete(self, event) -> None:
+        pass
+
+    def on_build_step(self, event) -> None:
+        print(f"== {event.step_name}: {event.message}", file=sys.stderr, flush=True)
+
+    def on_log(self, event) -> None:
+        print(event.message, file=sys.stderr, flush=True)
+
+
 def build(args: argparse.Namespace) -> list[dict]:
     from rattler_build import PlatformConfig, RenderConfig, Stage0Recipe, ToolConfiguration
 
@@ -65,10 +85,8 @@ def build(args: argparse.Namespace) -> list[dict]:
         output_dir=args.output_dir,
         channels=args.channel,
         render_config=RenderConfig(platform=platform),
+        progress_callback=StreamLog(),
     )
-    for result in results:
-        for line in result.log:
-            print(line, file=sys.stderr)
     return [
         {
             "name": r.name,
