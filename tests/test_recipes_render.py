@@ -468,3 +468,13 @@ def test_many_recipes_render_in_parallel_like_one_by_one(make_workspace):
     one_by_one = [render_recipe(raw, LINUX) for raw in discover_recipes(workspace)]
     assert [r.outputs for r in result.recipes] == [r.outputs for r in one_by_one]
     assert result.recipes[7].outputs[0].requirements[0].spec == "dep-7 >=7"
+
+
+def test_v1_script_may_name_python_as_rattler_build_does():
+    recipe = v1("""\
+        package: {name: tool, version: "1.0"}
+        build:
+          noarch: python
+          script: ${{ PYTHON }} -m pip install . --no-deps
+    """)
+    assert recipe.data["build"]["script"] == "$PYTHON -m pip install . --no-deps"

@@ -56,6 +56,8 @@ def v1_names(context: RenderContext) -> dict[str, Any]:
         "pin_subpackage": _pin_function("subpackage"),
         "pin_compatible": _pin_function("compatible"),
         "match": _match,
+        # rattler-build's own script variable: left for the build to expand, as it does
+        "PYTHON": "python" if platform.startswith("win") else "$PYTHON",
     }
 
 

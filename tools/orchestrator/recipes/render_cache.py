@@ -19,7 +19,17 @@ from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.jinja_context import candidate_paths
 from orchestrator.recipes.model import Output, RawRecipe, Recipe, Requirement, Source
 
-CODE_VERSION = "render-1"  # bump when rendering changes its output for the same input
+
+def _code_version() -> str:
+    """A digest of the rendering code itself, so a changed renderer never serves stale entries
+    (a hand-bumped constant was forgotten once: stale hashes, needless rebuilds)."""
+    digest = xxhash.xxh3_64()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+CODE_VERSION = _code_version()
 CACHE_FILE = "render/recipes.pickle"
 PARALLEL_FROM = 200  # below this, starting processes costs more than it saves
 _LOADS = re.compile(r"""load_file_data\(\s*['"]([^'"]+)['"]""")
