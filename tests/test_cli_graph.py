@@ -149,7 +149,8 @@ def test_why_walks_down_from_top_level_targets(run_cli, org):
     assert result.code == 0, result.err
     assert "--run: six >=1.5--> //recipes/python-six" in result.out
     assert "//recipes/libfoo\n└── --host: six--> //recipes/python-six" in result.out
-    document = cli_json(run_cli, ["why", "six"], org)
+    assert "status:\n  //internal/own-util: build (not in channel" in result.out
+    document = cli_json(run_cli, ["why", "six", "--no-status"], org)
     assert document == {
         "target": "//recipes/python-six",
         "package": "six",

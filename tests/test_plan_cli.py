@@ -178,7 +178,7 @@ def test_over_http_published_outputs_are_up_to_date_and_revalidated(org, run_cli
 def test_why_with_status_says_what_will_be_built_and_why(org, run_cli):
     publish_outputs(org / "cache" / "channel", plan_json(run_cli, org)["nodes"])
     write_files(org, {CORE: "X = 5\n"})
-    result = run_cli(["-C", org, "why", "own-util", "--status", "--format", "json"])
+    result = run_cli(["-C", org, "why", "own-util", "--format", "json"])
     assert result.code == 0, result.err
     assert json.loads(result.out)["status"] == {
         "//internal/own-util": {"action": "build", "reasons": [
@@ -187,7 +187,7 @@ def test_why_with_status_says_what_will_be_built_and_why(org, run_cli):
             f"not in channel {channel_of(org)}", "dependency //internal/own-util changed"]},
         "//internal/own-cli": {"action": "up-to-date", "reasons": []},
     }
-    text = run_cli(["-C", org, "why", "own-util", "--status"])
+    text = run_cli(["-C", org, "why", "own-util"])
     assert text.out.splitlines()[-4:] == [
         "status:",
         "  //internal/own-app: build (not in channel "
@@ -195,8 +195,8 @@ def test_why_with_status_says_what_will_be_built_and_why(org, run_cli):
         "  //internal/own-cli: up-to-date",
         f"  //internal/own-util: build (not in channel {channel_of(org)}; input changed: {CORE})",
     ]
-    assert "status" not in json.loads(run_cli(["-C", org, "why", "own-util", "--format",
-                                               "json"]).out)
+    assert "status" not in json.loads(run_cli(["-C", org, "why", "own-util", "--no-status",
+                                               "--format", "json"]).out)
 
 
 def test_a_deleted_input_selects_its_owner_with_changed_since(org, run_cli):

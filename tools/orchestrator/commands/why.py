@@ -94,13 +94,14 @@ def _step(tg: TargetGraph, answer: Why, dependent: str, dependency: str) -> tupl
     return reqs
 
 
-# ---------------------------------------------------------------- plan status (`--status`)
+# ---------------------------------------------------------------- plan status
 
 
 def add_status_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--status", action="store_true",
-        help="also say whether the target and those needing it will be built, and why",
+        "--status", action=argparse.BooleanOptionalAction, default=True,
+        help="say whether the target and those needing it will be built, and why "
+        "(default; --no-status answers from the graph alone, without git or channels)",
     )
 
 
