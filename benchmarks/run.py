@@ -110,9 +110,10 @@ def size_figures(ws: Workspace, runs: int, empty_channel: Path) -> dict:
     figures["why"] = repeat([orchestrate(), "-C", str(root), "why", WHY_PACKAGE], runs)
     figures["graph"] = repeat(
         [orchestrate(), "-C", str(root), "graph", "--format", "json"], runs)
-    figures["rattler"] = repeat(
-        [sys.executable, str(HERE / "rattler_render.py"), str(ws.v1_root), str(empty_channel)],
-        slow)
+    rattler = [sys.executable, str(HERE / "rattler_render.py"), str(ws.v1_root),
+               str(empty_channel)]
+    figures["rattler"] = repeat(rattler, slow)
+    figures["rattler_stage0"] = repeat([*rattler, "stage0"], slow)
     return figures
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = ("cold", "warm", "edit", "why", "graph", "rattler")
+FIGURES = ("cold", "warm", "edit", "why", "graph", "rattler", "rattler_stage0")
 
 
 @pytest.fixture(scope="module")
