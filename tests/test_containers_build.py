@@ -223,9 +223,6 @@ def test_a_container_build_run_by_a_non_root_user_leaves_files_it_owns(
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.mark.xfail(strict=True, reason="buildjob._after_stop calls containers.remove_run(run_id) "
-                   "without target=, so one target's timeout removes the run's other containers; "
-                   "drop this marker once it passes target=job.target")
 def test_one_target_timing_out_leaves_the_other_builds_of_the_run_running(
         docker, tmp_path):  # noqa: F811
     short, long = (f"{kind}-{uuid.uuid4().hex[:8]}" for kind in ("short", "long"))

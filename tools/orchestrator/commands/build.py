@@ -83,7 +83,7 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
 
     cache_dir = workspace.cache_dir
     channel_dir = local_channel(workspace)
-    _check_container_settings(workspace, plan.order)
+    _prepare_containers(workspace, plan.order)
     ensure_channel(channel_dir, workspace.platform)
     jobs = jobs_from_plan(plan, cache.recorded_durations(cache_dir, list(plan.order)))
     context = BuildContext(
@@ -107,12 +107,14 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
         executor.shutdown()
 
 
-def _check_container_settings(workspace, targets) -> None:
-    """A container setting that is missing (an image) is bad input: stop before building."""
+def _prepare_containers(workspace, targets) -> None:
+    """Stop before building on a missing container setting (an image: bad input), and remove
+    the containers a dead run left behind (killed with -9, a reboot) in each runtime used."""
     from orchestrator import containers
 
-    for target in targets:
-        containers.settings_for(workspace, target)
+    settings = [containers.settings_for(workspace, target) for target in targets]
+    for runtime in sorted({s.runtime for s in settings if s is not None}):
+        containers.remove_stale(runtime)
 
 
 @contextmanager
