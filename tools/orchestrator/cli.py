@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan", "what must be built, in which order, and why"),
     "build": ("build", "build what changed, in parallel, and publish it"),
     "fetch": ("fetch", "download every source into the source cache"),
+    "pipeline": ("pipeline", "write the plan as a GitLab CI child pipeline"),
     "clean": ("clean", "remove cached logs, records, sources and the render cache"),
 }
 
