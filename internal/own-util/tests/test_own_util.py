@@ -18,3 +18,10 @@ def test_chunks_keeps_order_and_remainder():
 def test_chunks_refuses_empty_size():
     with pytest.raises(ValueError):
         chunks([1], 0)
+
+
+def test_as_text_decodes_bytes_and_keeps_str():
+    from own_util.text import as_text
+
+    assert as_text(b"caf\xc3\xa9") == "café"
+    assert as_text("déjà") == "déjà"
