@@ -218,7 +218,13 @@ def _meta_expression(text: str):
     return meta_environment().compile_expression(text, undefined_to_none=False)
 
 
+_STRING_LITERAL = re.compile(r"""\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*""")
+
+
 def _value(expression: str, names: dict, file: str, line: int) -> Any:
+    literal = _STRING_LITERAL.fullmatch(expression)
+    if literal:  # `{% set version = "1.2.3" %}`: every recipe's literal differs, so the
+        return literal[1] if literal[1] is not None else literal[2]  # compile cache misses
     try:
         value = _meta_expression(expression)(**names)
         if isinstance(value, jinja2.Undefined):
