@@ -121,3 +121,39 @@ def make_recipe():
 @pytest.fixture
 def make_output():
     return output
+
+
+@pytest.fixture
+def serve_files():
+    """`serve_files({"/path": b"bytes"})` → (base URL, list of requested paths): a real HTTP
+    server on 127.0.0.1 for the test's duration; unknown paths are 404."""
+    import http.server
+    import threading
+
+    servers = []
+
+    def start(files: dict[str, bytes]) -> tuple[str, list[str]]:
+        hits: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the http.server API)
+                hits.append(self.path)
+                if self.path not in files:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(files[self.path])))
+                self.end_headers()
+                self.wfile.write(files[self.path])
+
+            def log_message(self, *args):
+                pass
+
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_port}", hits
+
+    yield start
+    for httpd in servers:
+        httpd.shutdown()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,28 +14,9 @@ SHA = hashlib.sha256(TARBALL).hexdigest()
 
 
 @pytest.fixture
-def server():
-    """An HTTP server on 127.0.0.1 serving TARBALL at /pkg-1.0.tar.gz; counts the requests."""
-    hits = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the http.server API)
-            hits.append(self.path)
-            if self.path != "/pkg-1.0.tar.gz":
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(TARBALL)))
-            self.end_headers()
-            self.wfile.write(TARBALL)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}", hits
-    httpd.shutdown()
+def server(serve_files):
+    """Serves TARBALL at /pkg-1.0.tar.gz on 127.0.0.1; records every request."""
+    return serve_files({"/pkg-1.0.tar.gz": TARBALL})
 
 
 def test_record_round_trip(tmp_path):
