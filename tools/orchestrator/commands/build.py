@@ -19,7 +19,8 @@ from functools import partial
 from pathlib import Path
 
 from orchestrator import cache, report
-from orchestrator.errors import BuildFailed
+from orchestrator.errors import BuildFailed, ChannelError
+from orchestrator.graph import select
 from orchestrator.scheduler import Event, Outcome, jobs_from_plan, run_jobs
 from orchestrator.workspace import load_workspace
 
@@ -38,6 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", help="do not read remote channels")
     parser.add_argument("--report", type=Path, metavar="PATH.json", help="write a JSON report")
     parser.add_argument("--junit", type=Path, metavar="PATH.xml", help="write a JUnit report")
+    parser.add_argument("--only", action="store_true",
+                        help="build exactly the selected targets: a workspace dependency no "
+                             "channel has is an error (one GitLab job per target)")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="where builds run (default local; see docs/distributed.md)")
+    parser.add_argument("--scheduler-address", metavar="ADDR",
+                        help="with --executor dask: the Dask scheduler (default: a LocalCluster "
+                             "of -j workers on 127.0.0.1)")
 
 
 def _positive(text: str) -> int:
@@ -50,10 +59,13 @@ def run(args: argparse.Namespace) -> int:
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     from orchestrator.planning import compute_plan
 
+    reindex_if_stale(workspace)
     graph, plan = compute_plan(
         workspace, args.targets, changed_since=args.changed_since,
         dependents=args.dependents, full=args.full, offline=args.offline,
     )
+    if args.only:
+        check_only_selected(plan, select(graph, args.targets))
     from orchestrator.commands.plan import plan_text, warn
 
     warn(plan.notices)
@@ -93,7 +105,9 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
         cancel=threading.Event(), started=cache.now(),
     )
     slots = args.jobs or workspace.config.build.jobs or os.cpu_count() or 1
-    executor = EXECUTORS["local"](slots)
+    options = {"address": args.scheduler_address} if args.executor == "dask" else {}
+    executor = EXECUTORS[args.executor](slots, **options)
+    slots = executor.slots
     view = LiveView(console, jobs, slots) if console.is_terminal else PlainView(console, jobs)
     try:
         with view, _terminate_as_interrupt():
@@ -105,6 +119,44 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
         raise
     finally:
         executor.shutdown()
+
+
+def reindex_if_stale(workspace) -> None:
+    """Re-index a local target channel whose package files and repodata.json disagree (GitLab
+    jobs merge the channels of several artifacts: the last repodata.json wins)."""
+    from orchestrator.publish import PACKAGE_SUFFIXES, local_channel, reindex
+
+    if "://" in workspace.target_channel:
+        return
+    channel_dir = local_channel(workspace)
+    subdirs = sorted({p.parent.name for p in channel_dir.glob("*/*")
+                      if p.name.endswith(PACKAGE_SUFFIXES) and not p.name.startswith(".")})
+    if any(_stale(channel_dir / subdir) for subdir in subdirs):
+        reindex(channel_dir, sorted({"noarch", workspace.platform, *subdirs}))
+
+
+def _stale(subdir: Path) -> bool:
+    """Whether the subdir's repodata.json does not list exactly its package files."""
+    import json
+
+    from orchestrator.publish import channel_packages
+
+    try:
+        data = json.loads((subdir / "repodata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    listed = {*data.get("packages", {}), *data.get("packages.conda", {})}
+    return listed != {p.name for p in channel_packages(subdir)}
+
+
+def check_only_selected(plan, selected) -> None:
+    """With --only nothing is pulled in: a dependency to build is an error naming who needs it."""
+    extra = [t for t in plan.order if t not in set(selected)]
+    if extra:
+        needed_by = [r for r in plan.nodes[extra[0]].reasons if r.startswith("required by")]
+        raise ChannelError(plan.channel, f"{extra[0]} (hash {plan.nodes[extra[0]].hash}) is not "
+                           f"published but {', '.join(needed_by) or 'required'} (--only builds "
+                           "only the selected targets: build or fetch its packages first)")
 
 
 def _prepare_containers(workspace, targets) -> None:

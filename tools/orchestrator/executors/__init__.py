@@ -2,8 +2,9 @@
 
 An executor only runs what it is given: `submit(work, job)` calls `work(job)` somewhere and
 returns a `concurrent.futures.Future` of its result. It never decides what to run or when.
-A distributed executor (Dask, GitLab child pipelines) returns such a Future too, completed from
-its own handle (e.g. a Dask future's done callback), so the scheduler stays the same.
+A distributed executor returns such a Future too, completed from its own handle (the Dask
+future's done callback, in dask.py), so the scheduler stays the same. GitLab CI child pipelines
+are not an executor: the plan is handed over whole as a pipeline document (gitlab.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from orchestrator.executors.dask import DaskExecutor
 from orchestrator.executors.local import LocalExecutor
 
 
@@ -23,4 +25,5 @@ class Executor(Protocol):
     def shutdown(self) -> None: ...
 
 
-EXECUTORS: dict[str, type[Executor]] = {"local": LocalExecutor}
+# every class is built as `cls(slots, **options)`; Dask takes `address` (None: a LocalCluster)
+EXECUTORS: dict[str, type[Executor]] = {"local": LocalExecutor, "dask": DaskExecutor}
