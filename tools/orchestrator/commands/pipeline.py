@@ -1,0 +1,103 @@
+"""`orchestrate pipeline gitlab [TARGETS...]`: the plan as a GitLab CI child pipeline (YAML).
+
+One job per target to build, `needs:` mirroring the plan's dependency edges, packages passed
+between jobs as artifacts of the workspace's target channel (see gitlab.py). Paths in the
+pipeline are relative to the directory this runs in: run it at the root of the checkout.
+The parent pipeline generates the child and triggers it:
+
+    plan:
+      stage: plan
+      image: $ORCHESTRATE_IMAGE
+      variables: {GIT_DEPTH: "0"}
+      script:
+        - orchestrate pipeline gitlab --changed-since origin/main --dependents --output child.yml
+      artifacts:
+        paths: [child.yml]
+
+    build:
+      stage: build
+      needs: [plan]
+      trigger:
+        include:
+          - artifact: child.yml
+            job: plan
+        strategy: depend
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from orchestrator.errors import WorkspaceError
+from orchestrator.workspace import WORKSPACE_FILE, Workspace, load_workspace
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    engines = parser.add_subparsers(dest="engine", metavar="ENGINE", required=True)
+    gitlab = engines.add_parser("gitlab", help="a GitLab CI child pipeline (YAML)",
+                                description="the plan as a GitLab CI child pipeline")
+    gitlab.add_argument("targets", nargs="*", metavar="TARGET", default=["//..."],
+                        help="target patterns (default //...)")
+    gitlab.add_argument("--changed-since", metavar="REF",
+                        help="only targets whose inputs changed since the merge-base of REF")
+    gitlab.add_argument("--dependents", action="store_true",
+                        help="also every target depending on the selected ones, transitively")
+    gitlab.add_argument("--full", action="store_true",
+                        help="build every selected target, even if published")
+    gitlab.add_argument("--offline", action="store_true", help="do not read remote channels")
+    gitlab.add_argument("--image", help="the jobs' image (default: [build] image, else the "
+                                        "runner's default)")
+    gitlab.add_argument("--output", type=Path, metavar="FILE",
+                        help="write the pipeline to FILE (default: stdout)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from orchestrator import gitlab
+    from orchestrator.commands.plan import warn
+    from orchestrator.planning import compute_plan
+
+    workspace = load_workspace(args.directory, explicit=args.directory is not None)
+    settings = pipeline_settings(workspace, Path.cwd(), args.image, args.full)
+    _, plan = compute_plan(workspace, args.targets, changed_since=args.changed_since,
+                           dependents=args.dependents, full=args.full, offline=args.offline)
+    warn(plan.notices)
+    text = gitlab.pipeline_yaml(gitlab.pipeline_document(plan, settings))
+    _write(text, args.output)
+    return 0
+
+
+def pipeline_settings(workspace: Workspace, project_dir: Path, image: str | None,
+                      full: bool):
+    """Where the workspace and its channel are, relative to the project directory."""
+    from orchestrator.gitlab import PipelineSettings
+    from orchestrator.publish import local_channel
+
+    root = _relative(workspace.root, project_dir, "the workspace", workspace)
+    channel = _relative(local_channel(workspace), workspace.root, "channels.target", workspace)
+    return PipelineSettings(workspace=root, channel=channel,
+                            image=image or workspace.config.build.image, full=full)
+
+
+def _relative(path: Path, base: Path, what: str, workspace: Workspace) -> str:
+    relative = Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+    if relative == ".." or relative.startswith("../"):
+        raise WorkspaceError(
+            f"{workspace.root / WORKSPACE_FILE}: {what} ({path}) is outside {base}: GitLab jobs "
+            "only pass files under the project directory as artifacts (hint: run `orchestrate "
+            "pipeline` at the root of the checkout, with a target channel inside it)"
+        )
+    return relative
+
+
+def _write(text: str, output: Path | None) -> None:
+    import sys
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WorkspaceError(f"{output}: cannot write the pipeline: {exc.strerror}") from None
