@@ -1,7 +1,13 @@
-"""The only module that talks to git (through GitPython): describe, changed paths, blob ids."""
+"""The only module that talks to git: describe, changed paths, blob ids.
+
+Repository operations go through GitPython. The two reads every warm command makes (the
+index's blob ids and the dirty files) run `git` directly: importing GitPython costs more
+(~100 ms) than both reads together on 5,000 recipes.
+"""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
@@ -65,10 +71,11 @@ class TreeState(NamedTuple):
 
 def tree_state(root: Path) -> TreeState | None:
     """Blob ids of the index and the dirty files under `root` (two git calls); None without git."""
-    if _repo(root) is None:
+    staged = _git_read(root, "ls-files", "-s", "-z")
+    if staged is None:
         return None
-    blobs = parse_ls_files_stage(_git_in(root, "ls-files", "-s", "-z"))
-    listed = _git_in(root, "ls-files", "-z", "-m", "-d", "-o", "--exclude-standard")
+    blobs = parse_ls_files_stage(staged)
+    listed = _git_read(root, "ls-files", "-z", "-m", "-d", "-o", "--exclude-standard") or ""
     unmerged = {path for path, blob in blobs.items() if not blob}
     return TreeState(
         {p: b for p, b in blobs.items() if b}, frozenset(_split_z(listed)) | unmerged
@@ -153,6 +160,16 @@ def _git_in(root: Path, *args: str) -> str:
     return git.Git(str(root)).execute(
         ["git", "-c", "core.quotepath=off", *args], strip_newline_in_stdout=False
     )
+
+
+def _git_read(root: Path, *args: str) -> str | None:
+    """git's output in `root`; None when `root` is not in a work tree (or is no directory)."""
+    try:
+        done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root,
+                              capture_output=True, text=True, encoding="utf-8")
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 def _split_z(text: str) -> list[str]:
