@@ -1,14 +1,15 @@
 """acme end to end: `orchestrate build //...` from nothing, then acme's app from that channel alone.
 
 Given a copy of the example organization committed in a new git repository (nothing built, no
-source downloaded: sources come from PyPI, as on a fresh machine), when I run the real CLI as a
-process with `-j 2`, then every planned package is published in `<copy>/cache/channel`, and an
-environment py-rattler creates from that channel only runs acme's own packages and the `own-app`
-console script. A second `orchestrate build //...` builds nothing.
+source downloaded, an empty package cache: sources come from PyPI, as on a fresh machine), when
+I run the real CLI as a process with `-j 2`, then every planned package is published in
+`<copy>/cache/channel`, and an environment py-rattler creates from that channel only runs acme's
+own packages and the `own-app` console script. A second `orchestrate build //...` builds nothing.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -25,10 +26,15 @@ RELEASES = "Acme Tool 1.2.3 bücher.example\nAcme Tool 1.10.0 example.org\nOther
 
 
 def orchestrate(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
-    """The real CLI in its own process; returns the result and its seconds."""
+    """The real CLI in its own process; returns the result and its seconds.
+
+    rattler-build's package cache is the test's own (RATTLER_CACHE_DIR), not this machine's
+    ~/.cache/rattler: nothing built or downloaded before this test is reused.
+    """
+    env = {**os.environ, "RATTLER_CACHE_DIR": str(root.parent / "rattler-cache")}
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "orchestrator", "-C", str(root), *args],
-                          capture_output=True, text=True, timeout=1700)
+                          capture_output=True, text=True, timeout=1700, env=env)
     return done, time.monotonic() - started
 
 
@@ -80,6 +86,6 @@ def test_acme_builds_from_nothing_installs_runs_and_then_is_up_to_date(tmp_path)
     published = {p: (channel / p).stat().st_mtime_ns for p in planned}
     again, again_seconds = orchestrate(root, "build", "//...")
     assert again.returncode == 0, again.stderr
-    assert "nothing to build: 18 targets up to date" in again.stdout
+    assert "nothing to build: 18 targets up to date" in again.stdout, again.stdout
     assert {p: (channel / p).stat().st_mtime_ns for p in planned} == published
     print(f"\nacme: first build {first_seconds:.1f}s (-j 2), second build {again_seconds:.1f}s")
