@@ -66,9 +66,19 @@ def parse_repodata(data: bytes) -> frozenset[PackageKey]:
             continue
         if not isinstance(records, dict):
             raise ValueError(f"'{section}' is not an object")
-        for filename, record in records.items():
-            keys.add(_record_key(filename, record))
+        keys.update(_record_keys(records))
     return frozenset(keys)
+
+
+def _record_keys(records: dict) -> set[PackageKey]:
+    """The keys of well-formed records in one pass; record by record to name a bad one."""
+    try:
+        keys = {(r["name"], r["version"], r["build"]) for r in records.values()}
+        if all(type(a) is str and type(b) is str and type(c) is str for a, b, c in keys):
+            return keys
+    except (TypeError, KeyError):
+        pass
+    return {_record_key(filename, record) for filename, record in records.items()}
 
 
 def _record_key(filename: str, record: object) -> PackageKey:

@@ -214,11 +214,11 @@ def rdeps(tg: TargetGraph, targets: Iterable[str], depth: int | None = None) -> 
 def direct_deps(tg: TargetGraph, target: str, sections: Iterable[str] = SECTIONS) -> list[str]:
     """The targets `target` needs through requirements in `sections` (e.g. build and host)."""
     wanted = set(sections)
-    return [
+    return sorted(
         dep
-        for dep in sorted(tg.graph.successors(target))
-        if any(r.section in wanted for r in tg.graph.edges[target, dep]["requirements"])
-    ]
+        for dep, edge in tg.graph.succ[target].items()
+        if any(r.section in wanted for r in edge["requirements"])
+    )
 
 
 def _reach(step, starts: Iterable[str], depth: int | None) -> list[str]:

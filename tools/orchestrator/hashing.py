@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.recipes.model import Recipe, Source
+from orchestrator.recipes.render_cache import canonical_digest, recipe_data_digest
 from orchestrator.workspace import WorkspaceConfig
 
-HASH_VERSION = 1  # bump when the hashed document changes shape
+HASH_VERSION = 2  # bump when the hashed document changes shape (2: the recipe by its digest)
 HASHED_SECTIONS = ("build", "host")
 SKIPPED_DIRS = frozenset({".git", "__pycache__"})
 CACHE_DIR = "cache"
@@ -92,12 +92,16 @@ def target_hash(
     config: BuildConfig,
     dependency_hashes: Mapping[str, str],
     git_commits: Mapping[tuple[str, str], str] | None = None,
+    recipe_digest: str | None = None,
 ) -> str:
-    """The hex hash of one target, given the hashes of its build/host dependencies."""
+    """The hex hash of one target, given the hashes of its build/host dependencies.
+
+    `recipe_digest` is `recipe_data_digest(recipe.data)` when the caller already has it (the
+    render cache keeps it with each rendered recipe)."""
     document = {
         "version": HASH_VERSION,
         "format": recipe.format,
-        "recipe": recipe.data,
+        "recipe": recipe_digest or recipe_data_digest(recipe.data),
         "variant": dict(recipe.variant),
         "files": _digests(recipe_files(recipe, files), files),
         "sources": [_source_document(s, files, git_commits or {}) for s in recipe.sources],
@@ -114,24 +118,22 @@ def hash_targets(
     files: FileIndex,
     config_of: Callable[[str], BuildConfig],
     git_commits: Mapping[tuple[str, str], str] | None = None,
+    recipe_digests: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Hashes of every target of `order` (dependencies first); `hashed_deps(t)` are t's
-    build/host dependencies inside the workspace."""
+    build/host dependencies inside the workspace; `recipe_digests` (target → digest of its
+    rendered recipe) spares serializing the recipes again."""
     hashes: dict[str, str] = {}
+    known = recipe_digests or {}
     for target in order:
         deps = {dep: hashes[dep] for dep in hashed_deps(target)}
         hashes[target] = target_hash(
-            recipes[target], files, config_of(target), deps, git_commits
+            recipes[target], files, config_of(target), deps, git_commits, known.get(target)
         )
     return hashes
 
 
-def digest_of(document: Any) -> str:
-    """blake2b over canonical JSON (sorted keys, no spaces)."""
-    text = json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
-    )
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest()
+digest_of = canonical_digest  # blake2b over canonical JSON (sorted keys, no spaces)
 
 
 def build_string(target_hash_hex: str, build_number: int) -> str:
@@ -232,14 +234,6 @@ def _config_document(config: BuildConfig) -> dict[str, str]:
     }
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    if isinstance(value, tuple):
-        return list(value)
-    return str(value)
-
-
 # ---------------------------------------------------------------- reading files
 
 
@@ -247,12 +241,21 @@ def read_file_index(root: Path, directories: Iterable[str] = (".",)) -> FileInde
     """Blob ids of every input file under `root`: from git's index plus the dirty files, or,
     when `root` is not in a git repository, by reading every file under `directories` (the
     places inputs can be: recipe directories, path sources), with a notice saying so."""
+    index = git_file_index(root)
+    if index is None:
+        digests = {p: blob_id(root / p) for p in walk_files(root, directories)}
+        return FileIndex.of(digests, notice=NOT_GIT_NOTICE.format(root=root))
+    return index
+
+
+def git_file_index(root: Path) -> FileIndex | None:
+    """Blob ids of every file git sees under `root` (the index, and the working copy of dirty
+    and untracked files); None when `root` is not in a git repository."""
     from orchestrator import vcs
 
     state = vcs.tree_state(root)
     if state is None:
-        digests = {p: blob_id(root / p) for p in walk_files(root, directories)}
-        return FileIndex.of(digests, notice=NOT_GIT_NOTICE.format(root=root))
+        return None
     digests = {p: b for p, b in state.blobs.items() if not _skipped(p)}
     for path in state.dirty:
         digest = blob_id(root / path)

@@ -1,22 +1,33 @@
 """The I/O behind a plan: render, read files and git, resolve git sources, read channels.
 
 `compute_plan` is what `plan`, `why` and `build` call; the decisions are in `plan.py` (pure)
-and the hashes in `hashing.py`.
+and the hashes in `hashing.py`. Git's view of the files is read once per run and serves
+discovery, the render cache keys and the hashes.
+
+The graph snapshot (`cache/render/graph.pickle`) is the graph of the last run with the digest of
+each rendered recipe, keyed by the render keys of every recipe (their texts, the files they
+load, the file lists of their directories) and the code that built it: a warm `plan`, `why`
+or `graph` reads it instead of the render cache and `build_graph`. Its recipes carry no `data`
+(hashes use the digests): what needs `data` (builders) renders through `compute_plan`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from orchestrator import vcs
 from orchestrator.channels import read_channels
 from orchestrator.errors import RecipeErrors
-from orchestrator.graph import TargetGraph, build_graph, direct_deps
+from orchestrator.graph import TargetGraph, build_graph
 from orchestrator.hashing import (
     HASHED_SECTIONS,
+    BuildConfig,
     FileIndex,
     build_config,
     changed_inputs,
+    git_file_index,
     hash_targets,
     input_directories,
     read_file_index,
@@ -41,13 +52,15 @@ def compute_plan(
     """Render the workspace, build its graph and plan `patterns` (default `//...`)."""
     from orchestrator.recipes.render import render_workspace
 
-    rendered = render_workspace(workspace)
+    files = git_file_index(workspace.root)
+    rendered = render_workspace(workspace, files.digests if files else None)
     if rendered.errors:
         raise RecipeErrors(list(rendered.errors))
     tg = build_graph(rendered.recipes)
     plan = plan_graph(
         workspace, tg, patterns,
         changed_since=changed_since, dependents=dependents, full=full, offline=offline,
+        files=files, recipe_digests=rendered.digests,
     )
     return tg, plan
 
@@ -61,12 +74,18 @@ def plan_graph(
     dependents: bool = False,
     full: bool = False,
     offline: bool = False,
+    files: FileIndex | None = None,
+    recipe_digests: Mapping[str, str] | None = None,
 ) -> Plan:
-    """The plan for an already built graph (what `why` uses after loading it its own way)."""
+    """The plan for an already built graph (what `why` uses after loading it its own way).
+
+    `files`: the file index when the caller read it already; `recipe_digests`: target →
+    digest of its rendered recipe (required for recipes without `data`, from the snapshot)."""
     recipes = [tg.recipe(t) for t in tg.graph]
-    files = read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
+    if files is None:
+        files = read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
     notices = [files.notice] if files.notice else []
-    hashes = hash_workspace(workspace, tg, files, offline, notices)
+    hashes = hash_workspace(workspace, tg, files, offline, notices, recipe_digests)
     changed_files = (
         vcs.changed_files_since(workspace.root, changed_since) if changed_since else files.dirty
     )
@@ -83,19 +102,47 @@ def plan_graph(
 
 
 def hash_workspace(
-    workspace: Workspace, tg: TargetGraph, files: FileIndex, offline: bool, notices: list[str]
+    workspace: Workspace, tg: TargetGraph, files: FileIndex, offline: bool, notices: list[str],
+    recipe_digests: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The hash of every target of the graph."""
     version = builder_version(workspace.config.build.builder)
     recipes = {t: tg.recipe(t) for t in tg.graph}
+    hashed_deps = dependencies_in(tg, HASHED_SECTIONS)
+    configs = build_configs(workspace, tg, version)
     return hash_targets(
         dependencies_first(tg),
         recipes,
-        lambda t: direct_deps(tg, t, HASHED_SECTIONS),
+        hashed_deps.__getitem__,
         files,
-        lambda t: build_config(workspace.config, t, version),
+        configs.__getitem__,
         resolve_git_sources(recipes.values(), offline, notices),
+        recipe_digests,
     )
+
+
+def build_configs(workspace: Workspace, tg: TargetGraph, version: str) -> dict[str, BuildConfig]:
+    """The hashed build settings of every target (one object shared by those not overridden)."""
+    config = workspace.config
+    shared = build_config(config, "", version)
+    overrides = config.build.overrides
+    return {
+        t: build_config(config, t, version) if t in overrides or t[2:] in overrides else shared
+        for t in tg.graph
+    }
+
+
+def dependencies_in(tg: TargetGraph, sections: Iterable[str]) -> dict[str, list[str]]:
+    """target → the targets it needs through requirements in `sections`, sorted: what
+    `graph.direct_deps` answers for one target, for all of them in one pass over the edges."""
+    wanted = set(sections)
+    found: dict[str, list[str]] = {t: [] for t in tg.graph}
+    for dependent, dependency, reqs in tg.graph.edges(data="requirements"):
+        if any(r.section in wanted for r in reqs):
+            found[dependent].append(dependency)
+    for deps in found.values():
+        deps.sort()
+    return found
 
 
 def dependencies_first(tg: TargetGraph) -> list[str]:
@@ -133,3 +180,54 @@ def resolve_git_sources(
         else:
             commits[url, rev] = vcs.resolve_remote_rev(url, rev)
     return commits
+
+
+# ---------------------------------------------------------------- graph snapshot
+
+SNAPSHOT_FILE = "render/graph.pickle"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    key: str
+    graph: TargetGraph  # recipes without `data`
+    digests: Mapping[str, str]  # target → digest of its rendered recipe
+
+
+def snapshot_key(render_keys_digest: str) -> str:
+    """The render keys and the code that turns rendered recipes into a graph."""
+    import xxhash
+
+    from orchestrator import graph
+    from orchestrator.recipes.render_cache import CODE_VERSION
+
+    code = Path(graph.__file__).read_bytes() + Path(__file__).read_bytes()
+    return xxhash.xxh3_128_hexdigest(repr((render_keys_digest, CODE_VERSION)).encode() + code)
+
+
+def read_snapshot(cache_dir: Path, key: str) -> Snapshot | None:
+    """The snapshot saved under `key`; None when absent, stale or unreadable."""
+    import pickle
+
+    from orchestrator.recipes.render_cache import collector_paused
+
+    try:
+        with open(cache_dir / SNAPSHOT_FILE, "rb") as handle, collector_paused():
+            snapshot = pickle.load(handle)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
+            pickle.UnpicklingError):
+        return None
+    return snapshot if isinstance(snapshot, Snapshot) and snapshot.key == key else None
+
+
+def save_snapshot(cache_dir: Path, key: str, tg: TargetGraph, digests: Mapping[str, str]) -> None:
+    """The graph without the recipes' `data` (the bulk of it), replaced atomically."""
+    import networkx as nx
+
+    from orchestrator.recipes.render_cache import write_atomically
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from((t, {"recipe": replace(r, data={})}) for t, r in tg.graph.nodes("recipe"))
+    graph.add_edges_from(tg.graph.edges(data=True))
+    light = TargetGraph(graph, dict(tg.producers), dict(tg.external))
+    write_atomically(cache_dir / SNAPSHOT_FILE, Snapshot(key, light, dict(digests)))

@@ -1,19 +1,21 @@
-"""What `graph`, `why` and `query` share: workspace → rendered recipes → graph, errors kept.
+"""What `graph`, `why`, `plan` and `query` share: workspace → rendered recipes → graph, errors kept.
 
 Recipes that fail to render are left out of the graph and kept in `errors`: a command still
 answers with the rest, then `finish` raises them so the CLI prints each one and exits 2.
+A warm run reads the graph snapshot instead (see planning.py): its recipes have no `data`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from orchestrator.errors import OrchestratorError, RecipeError, RecipeErrors
 from orchestrator.graph import TargetGraph, build_graph
+from orchestrator.hashing import FileIndex, git_file_index
 from orchestrator.recipes.model import Recipe
 from orchestrator.workspace import Workspace, load_workspace
 
@@ -26,21 +28,40 @@ class Loaded:
     recipes: tuple[Recipe, ...]
     graph: TargetGraph
     errors: tuple[RecipeError, ...]  # recipes that failed to render, to report at the end
+    files: FileIndex | None = None  # git's view of the files, read once (None outside git)
+    digests: Mapping[str, str] = field(default_factory=dict)  # target → rendered recipe digest
+
+    def plan_inputs(self) -> dict:
+        """The keyword arguments that spare `plan_graph` reading again what was read here."""
+        return {"files": self.files, "recipe_digests": self.digests}
 
 
 def load(args: argparse.Namespace) -> Loaded:
     """The workspace of `-C DIR` (or found above the current directory), rendered, as a graph."""
-    workspace = load_workspace(args.directory, explicit=args.directory is not None)
-    from orchestrator.recipes.render import render_workspace  # the heavy part, only when needed
+    from orchestrator.planning import read_snapshot, save_snapshot, snapshot_key
+    from orchestrator.recipes.render_cache import render_keys
 
-    rendered = render_workspace(workspace)
+    workspace = load_workspace(args.directory, explicit=args.directory is not None)
+    files = git_file_index(workspace.root)
+    keys = render_keys(workspace, files.digests if files else None)
+    key = snapshot_key(keys.digest())
+    snapshot = read_snapshot(workspace.cache_dir, key)
+    if snapshot is not None:
+        recipes = tuple(snapshot.graph.recipe(t) for t in snapshot.graph.graph)
+        return Loaded(workspace, recipes, snapshot.graph, (), files, snapshot.digests)
+    from orchestrator.recipes.render import render_keyed  # the heavy part, only when needed
+
+    rendered = render_keyed(workspace, keys)
     try:
         graph = build_graph(rendered.recipes)
     except RecipeErrors as exc:
         raise RecipeErrors([*rendered.errors, *exc.errors]) from None
     except OrchestratorError as exc:
         raise _with_recipe_errors(rendered.errors, exc) from None
-    return Loaded(workspace, tuple(rendered.recipes), graph, tuple(rendered.errors))
+    if not rendered.errors:
+        save_snapshot(workspace.cache_dir, key, graph, rendered.digests)
+    return Loaded(workspace, tuple(rendered.recipes), graph, tuple(rendered.errors), files,
+                  rendered.digests)
 
 
 class StoppedAfterRecipeErrors(OrchestratorError):
@@ -85,9 +106,27 @@ def write(text: str) -> None:
 
 
 def write_json(document: object) -> None:
+    write(json_text(document))
+
+
+def json_text(document: object) -> str:
+    """JSON with each top-level key, and each item of a top-level list, on its own line:
+    readable and diffable, and written by json's C encoder (`indent=` falls back to the
+    pure-Python one: 0.4 s instead of 0.04 s for a plan of 5,000 targets)."""
     import json
 
-    write(json.dumps(document, indent=2, sort_keys=False))
+    if not isinstance(document, dict) or not document:
+        return json.dumps(document)
+    members = [f"{json.dumps(key)}: {_json_value(value)}" for key, value in document.items()]
+    return "{\n  " + ",\n  ".join(members) + "\n}"
+
+
+def _json_value(value: object) -> str:
+    import json
+
+    if isinstance(value, list) and value:
+        return "[\n    " + ",\n    ".join(map(json.dumps, value)) + "\n  ]"
+    return json.dumps(value)
 
 
 def render_tree(tree) -> str:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         plan = plan_graph(
             loaded.workspace, loaded.graph, args.targets or ["//..."],
             changed_since=args.changed_since, dependents=args.dependents,
-            full=args.full, offline=args.offline,
+            full=args.full, offline=args.offline, **loaded.plan_inputs(),
         )
         warn(plan.notices)
         if args.format == "json":

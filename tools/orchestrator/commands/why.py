@@ -112,7 +112,7 @@ def plan_status(loaded, answer: Why) -> dict[str, dict]:
     targets = sorted({*([answer.target] if answer.target else []), *answer.needed_by})
     if not targets:
         return {}
-    plan = plan_graph(loaded.workspace, loaded.graph, targets)
+    plan = plan_graph(loaded.workspace, loaded.graph, targets, **loaded.plan_inputs())
     return {
         t: {"action": plan.nodes[t].action, "reasons": list(plan.nodes[t].reasons)}
         for t in targets

@@ -1,11 +1,13 @@
 """Finding recipes: every `meta.yaml` / `recipe.yaml` under the workspace roots, its target label
-and the files of its directory. One walk of the tree; nothing is rendered here.
+and the files of its directory. From git's list of files when the caller has it (no walk), else
+one walk of the tree; nothing is rendered here.
 """
 
 from __future__ import annotations
 
 import bisect
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from orchestrator.recipes.model import RawRecipe
 RECIPE_FILES = ("recipe.yaml", "meta.yaml")  # the first wins when a directory has both
 RECIPE_SUBDIRS = ("conda", "recipe")  # a recipe here belongs to the parent directory's target
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "build", "dist"}
+_SKIPPED_NAMES = "|".join(sorted(_SKIPPED_DIRS))
+_SKIPPED_PART = re.compile(rf"(?:^|/)(?:\.|(?:{_SKIPPED_NAMES})(?:/|$))")  # in a relative dir
 
 
 @dataclass(frozen=True)
@@ -45,12 +49,37 @@ def _walk(root: str, top: str) -> tuple[dict[str, list[str]], list[str]]:
     return recipe_dirs, files
 
 
-def find_recipes(root: Path, tops: tuple[str, ...]) -> tuple[list[FoundRecipe], list[RecipeError]]:
+def _listed(paths: list[str], top: str) -> tuple[dict[str, list[str]], list[str]]:
+    """What `_walk` finds, from a sorted list of workspace-relative files (git's tracked and
+    untracked-not-ignored files), with the same directories and files left out."""
+    prefix = top.strip("/") + "/"
+    start = bisect.bisect_left(paths, prefix)
+    end = bisect.bisect_left(paths, prefix + "\U0010ffff")
+    recipe_dirs: dict[str, list[str]] = {}
+    files = []
+    for path in paths[start:end]:
+        directory, _, name = path.rpartition("/")
+        if name.endswith((".pyc", "~")) or _skipped_dir(directory[len(prefix):]):
+            continue
+        files.append(path)
+        if name in RECIPE_FILES:
+            recipe_dirs.setdefault(directory, []).append(name)
+    return {d: [n for n in RECIPE_FILES if n in names] for d, names in recipe_dirs.items()}, files
+
+
+def _skipped_dir(relative: str) -> bool:
+    return _SKIPPED_PART.search(relative) is not None
+
+
+def find_recipes(
+    root: Path, tops: tuple[str, ...], listed: list[str] | None = None
+) -> tuple[list[FoundRecipe], list[RecipeError]]:
     """The recipes under the workspace roots `tops`, sorted by target; both formats in one
-    directory is an error (the v1 recipe is kept)."""
+    directory is an error (the v1 recipe is kept). `listed`: every file of the workspace,
+    sorted (then nothing is walked)."""
     found, errors = [], []
     for top in tops:
-        recipe_dirs, files = _walk(str(root), top)
+        recipe_dirs, files = _walk(str(root), top) if listed is None else _listed(listed, top)
         files.sort()
         for directory, present in recipe_dirs.items():
             if len(present) > 1:

@@ -7,12 +7,14 @@ content-keyed cache under `cache/render/` and renders what the cache misses, in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.errors import RecipeError
 from orchestrator.recipes import records
 from orchestrator.recipes.context import RenderContext
+from orchestrator.recipes.discover import read_recipe
 from orchestrator.recipes.jinja_context import resolve_pins
 from orchestrator.recipes.meta_yaml import Rendered, render_meta_yaml
 from orchestrator.recipes.model import Output, RawRecipe, Recipe
@@ -34,6 +36,7 @@ _ALIASES = {
 class RenderResult:
     recipes: tuple[Recipe, ...]
     errors: tuple[RecipeError, ...]
+    digests: Mapping[str, str] = field(default_factory=dict)  # target → recipe_data_digest
 
 
 @dataclass(frozen=True)
@@ -189,47 +192,39 @@ def _variant(context: RenderContext, names: frozenset[str], outputs) -> tuple:
                  if k in used or used & _ALIASES.get(k, set()))
 
 
-def render_workspace(workspace) -> RenderResult:
-    """Every recipe of `workspace` rendered (cached by content); failures collected in errors."""
-    from orchestrator.recipes import render_cache as rc
-    from orchestrator.recipes.discover import find_recipes, read_recipe
+def render_workspace(workspace, listing: Mapping[str, str] | None = None) -> RenderResult:
+    """Every recipe of `workspace` rendered (cached by content); failures collected in errors.
 
-    found, errors = find_recipes(workspace.root, workspace.config.workspace.roots)
-    base = RenderContext(workspace.platform, tuple(sorted(workspace.config.variant.items())))
-    describe = _describer(workspace.root)
-    keyed = []
-    for item in found:
-        try:
-            raw = read_recipe(workspace.root, item)
-        except RecipeError as exc:
-            errors.append(exc)
-            continue
-        context = rc.context_for(raw, workspace.root, base, describe)
-        keyed.append((item, rc.cache_key(raw, context), raw, context))
+    `listing` (every file git sees, workspace-relative path → blob id, working copy included)
+    replaces walking the tree and reading the recipes the cache knows."""
+    from orchestrator.recipes.render_cache import render_keys
+
+    return render_keyed(workspace, render_keys(workspace, listing))
+
+
+def render_keyed(workspace, keys) -> RenderResult:
+    """The recipes of `keys`, from the render cache or rendered (in parallel) when missing."""
+    from orchestrator.recipes import render_cache as rc
+
     cached = rc.load_cache(workspace.cache_dir)
-    misses = [(raw, context) for _, key, raw, context in keyed if key not in cached]
-    fresh = dict(zip([k for _, k, _, _ in keyed if k not in cached],
-                     rc.render_entries(misses), strict=True))
-    entries = {key: fresh.get(key) or cached[key] for _, key, _, _ in keyed}
+    missing = [k for k in keys.items if k.key not in cached]
+    fresh = dict(zip([k.key for k in missing], rc.render_entries(
+        [_work(workspace, k) for k in missing]), strict=True))
+    entries = {k.key: fresh.get(k.key) or cached[k.key] for k in keys.items}
     if fresh or len(entries) != len(cached):
         rc.save_cache(workspace.cache_dir, entries)
-    results = [rc.as_result(entries[key], item.files) for item, key, _, _ in keyed]
-    return RenderResult(tuple(r for r in results if isinstance(r, Recipe)),
-                        tuple(errors) + tuple(r for r in results if isinstance(r, RecipeError)))
+    results = [rc.as_result(entries[k.key], k.found.files) for k in keys.items]
+    digests = {k.found.target: rc.digest_of_entry(entries[k.key]) for k in keys.items}
+    return RenderResult(
+        tuple(r for r in results if isinstance(r, Recipe)),
+        keys.errors + tuple(r for r in results if isinstance(r, RecipeError)),
+        {t: d for t, d in digests.items() if d is not None},
+    )
 
 
-def _describer(root):
-    """`git describe` per recipe directory, asked at most once each."""
-    from functools import cache
+def _work(workspace, keyed) -> tuple[RawRecipe, RenderContext]:
+    from orchestrator.recipes import render_cache as rc
 
-    from orchestrator.errors import VcsError
-    from orchestrator.vcs import describe_tags
-
-    @cache
-    def describe(directory: str) -> tuple[str, str, str]:
-        try:
-            return tuple(describe_tags(root, directory))
-        except VcsError:  # e.g. a repository without commits: no tag to describe
-            return ("", "", "")
-
-    return describe
+    raw = keyed.raw or read_recipe(workspace.root, keyed.found)
+    return raw, rc.context_for(raw, workspace.root, rc.base_context(workspace),
+                               rc.describer(workspace.root))
