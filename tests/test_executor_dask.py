@@ -157,3 +157,13 @@ def test_an_unreachable_scheduler_is_a_one_line_error(make_workspace):
 
 def test_the_executor_is_registered_and_built_like_the_local_one():
     assert EXECUTORS["dask"] is DaskExecutor
+
+
+def test_local_workers_leave_ctrl_c_to_this_process(executor):
+    """A terminal's Ctrl-C reaches the whole group: the workers ignore it, so that only the
+    scheduler here stops the builds (and no worker dies with a build still running)."""
+    import signal
+
+    handlers = executor._client.run(signal.getsignal, signal.SIGINT)
+    assert list(handlers.values()) == [signal.SIG_IGN, signal.SIG_IGN]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -15,7 +15,9 @@ that dies without shutting down (kill -9) leaves running builds to finish on the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
 import threading
 import time
 import uuid
@@ -155,10 +157,26 @@ def _local_cluster(slots: int):
 
     workers = slots or os.cpu_count() or 1
     try:
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            host="127.0.0.1", dashboard_address=None)
+        with _workers_ignore_ctrl_c():
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                host="127.0.0.1", dashboard_address=None)
     except (OSError, TimeoutError) as exc:
         raise DaskError(f"dask: cannot start a LocalCluster on 127.0.0.1: {exc}") from None
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Ctrl-C in a terminal reaches the whole foreground group, workers included: a worker it
+    killed would orphan its build. Processes started while SIGINT is ignored keep ignoring it,
+    so only this process hears Ctrl-C and cancels the builds through the RemoteCancel."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _connect(where: Any, name: str):
