@@ -53,3 +53,17 @@ def test_ctrl_c_to_the_whole_group_cancels_the_builds_on_the_workers(scenario, t
     assert report(root)["//recipes/slow"] == "cancelled"
     assert not _alive(int(pidfile.read_text()))
     assert_consistent(root / "cache/channel")
+
+
+def test_a_running_scheduler_given_by_address_builds_the_workspace(scenario):
+    from distributed import LocalCluster
+
+    root = scenario(generic("hello", "echo hello > $PREFIX/hello.txt"))
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        build(root, "--executor", "dask", "--scheduler-address", cluster.scheduler_address,
+              "--report", "report.json")
+        keys = {str(entry[0]) for entry in cluster.scheduler.transition_log}
+    assert report(root) == {"//recipes/hello": "success", "//recipes/python": "success"}
+    assert any(k.startswith("orchestrate-//recipes/hello-") for k in keys)  # ran there
+    assert_consistent(root / "cache/channel")
