@@ -167,3 +167,14 @@ def test_local_workers_leave_ctrl_c_to_this_process(executor):
     handlers = executor._client.run(signal.getsignal, signal.SIGINT)
     assert list(handlers.values()) == [signal.SIG_IGN, signal.SIG_IGN]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def keyword_job(job: BuildJob, *, context: ShellContext) -> JobResult:
+    return shell_job(context, job)
+
+
+def test_a_context_bound_by_keyword_travels_too(executor, tmp_path):
+    context = ShellContext(tmp_path, {"//k": "exit 4"}, threading.Event())
+    outcome = run_jobs([job("//k"), job("//j")], partial(keyword_job, context=context),
+                       executor, keep_going=True, cancel=context.cancel)
+    assert statuses(outcome) == {"//k": "failed", "//j": "success"}

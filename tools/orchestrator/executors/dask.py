@@ -80,14 +80,14 @@ class DaskExecutor:
         self._cancel_name = f"orchestrate-cancel-{uuid.uuid4().hex}"
         self._closed = threading.Event()
         self._running: set[Any] = set()  # Dask futures: a dropped one is forgotten by Dask
-        self._shipped: dict[int, tuple[Callable, tuple]] = {}  # id(work) → (func, args)
+        self._shipped: dict[int, tuple] = {}  # id(work) → (work, func, args, keywords)
         self._relayed: set[int] = set()
         self._lock = threading.Lock()
 
     def submit(self, work: Callable[[Any], Any], job: Any) -> Future:
-        func, args = self._ship(work)
+        _, func, args, keywords = self._ship(work)
         key = f"orchestrate-{getattr(job, 'target', 'job')}-{uuid.uuid4().hex[:8]}"
-        remote = self._client.submit(func, *args, job, key=key, pure=False)
+        remote = self._client.submit(func, *args, job, key=key, pure=False, **keywords)
         with self._lock:
             self._running.add(remote)
         return self._mirror(remote)
@@ -101,15 +101,20 @@ class DaskExecutor:
         if self._cluster is not None:
             self._cluster.close()
 
-    def _ship(self, work: Callable) -> tuple[Callable, tuple]:
-        """The work as a function and arguments already sent to the cluster (once per work)."""
+    def _ship(self, work: Callable) -> tuple[Callable, Callable, tuple, dict]:
+        """The work as a function whose bound arguments (a partial's: the run's context) are
+        sent to every worker once, not with each job."""
         if id(work) not in self._shipped:
-            func, args = work, ()
-            if isinstance(work, partial) and not work.keywords:
-                func, args = work.func, tuple(self._portable(a) for a in work.args)
-                args = tuple(self._client.scatter(a, hash=False, broadcast=True) for a in args)
-            self._shipped[id(work)] = (func, args)
+            func, args, keywords = work, (), {}
+            if isinstance(work, partial):
+                func, args, keywords = work.func, work.args, work.keywords
+            args = tuple(self._scatter(a) for a in args)
+            keywords = {k: self._scatter(v) for k, v in keywords.items()}
+            self._shipped[id(work)] = (work, func, args, keywords)  # work kept: its id stays
         return self._shipped[id(work)]
+
+    def _scatter(self, value: Any) -> Any:
+        return self._client.scatter(self._portable(value), hash=False, broadcast=True)
 
     def _portable(self, arg: Any) -> Any:
         """A dataclass holding a threading.Event `cancel` (BuildContext) gets a RemoteCancel."""
