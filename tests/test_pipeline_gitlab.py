@@ -156,3 +156,22 @@ def test_settings_shape_the_commands():
     document = pipeline_document(plan, PipelineSettings(command=("python", "-m", "orchestrator")))
     assert document["build:recipes/x"]["script"] == [
         "python -m orchestrator -C . build --only --junit junit.xml //recipes/x"]
+
+
+def test_the_documented_parent_pipeline_is_valid_and_the_same_in_both_places():
+    import re
+    import textwrap
+
+    from orchestrator.commands import pipeline as command
+
+    schema = validator()
+    docstring = "\n".join(line for line in command.__doc__.splitlines()
+                          if line.startswith("    ") or not line.strip())
+    in_code = textwrap.dedent("    stages:" + docstring.split("    stages:", 1)[1])
+    docs = (Path(__file__).resolve().parents[1] / "docs/distributed.md").read_text()
+    in_docs = re.search(r"```yaml\n(stages:.*?)```", docs, re.S).group(1)
+    parent = load_yaml(in_code)
+    assert parent == load_yaml(in_docs)
+    assert parent["stages"] == ["plan", "build"]
+    assert parent["build"]["trigger"]["include"] == [{"artifact": "child.yml", "job": "plan"}]
+    assert list(schema.iter_errors(parent)) == []

@@ -5,6 +5,8 @@ between jobs as artifacts of the workspace's target channel (see gitlab.py). Pat
 pipeline are relative to the directory this runs in: run it at the root of the checkout.
 The parent pipeline generates the child and triggers it:
 
+    stages: [plan, build]
+
     plan:
       stage: plan
       image: $ORCHESTRATE_IMAGE
