@@ -20,7 +20,6 @@ from pathlib import Path
 
 from orchestrator import cache, report
 from orchestrator.errors import BuildFailed, ChannelError
-from orchestrator.graph import select
 from orchestrator.scheduler import Event, Outcome, jobs_from_plan, run_jobs
 from orchestrator.workspace import load_workspace
 
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         dependents=args.dependents, full=args.full, offline=args.offline,
     )
     if args.only:
-        check_only_selected(plan, select(graph, args.targets))
+        check_nothing_pulled_in(plan)
     from orchestrator.commands.plan import plan_text, warn
 
     warn(plan.notices)
@@ -149,14 +148,16 @@ def _stale(subdir: Path) -> bool:
     return listed != {p.name for p in channel_packages(subdir)}
 
 
-def check_only_selected(plan, selected) -> None:
-    """With --only nothing is pulled in: a dependency to build is an error naming who needs it."""
-    extra = [t for t in plan.order if t not in set(selected)]
-    if extra:
-        needed_by = [r for r in plan.nodes[extra[0]].reasons if r.startswith("required by")]
-        raise ChannelError(plan.channel, f"{extra[0]} (hash {plan.nodes[extra[0]].hash}) is not "
-                           f"published but {', '.join(needed_by) or 'required'} (--only builds "
-                           "only the selected targets: build or fetch its packages first)")
+def check_nothing_pulled_in(plan) -> None:
+    """With --only, a dependency the plan pulled in (its reasons say `required by`, see
+    plan._pulled_node) is an error naming who needs it, instead of a build."""
+    for target in plan.order:
+        needed_by = [r for r in plan.nodes[target].reasons if r.startswith("required by ")]
+        if needed_by:
+            raise ChannelError(plan.channel, (
+                f"{target} (hash {plan.nodes[target].hash[:10]}) is not published but "
+                f"{', '.join(needed_by)} (--only builds only the selected targets: build or "
+                "fetch its packages first)"))
 
 
 def _prepare_containers(workspace, targets) -> None:
