@@ -76,16 +76,18 @@ def plan_graph(
     offline: bool = False,
     files: FileIndex | None = None,
     recipe_digests: Mapping[str, str] | None = None,
+    graph_key: str | None = None,
 ) -> Plan:
     """The plan for an already built graph (what `why` uses after loading it its own way).
 
     `files`: the file index when the caller read it already; `recipe_digests`: target →
-    digest of its rendered recipe (required for recipes without `data`, from the snapshot)."""
+    digest of its rendered recipe (required for recipes without `data`, from the snapshot);
+    `graph_key`: the snapshot key the graph was loaded under (then hashes are cached)."""
     recipes = [tg.recipe(t) for t in tg.graph]
     if files is None:
         files = read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
     notices = [files.notice] if files.notice else []
-    hashes = hash_workspace(workspace, tg, files, offline, notices, recipe_digests)
+    hashes = hash_workspace(workspace, tg, files, offline, notices, recipe_digests, graph_key)
     changed_files = (
         vcs.changed_files_since(workspace.root, changed_since) if changed_since else files.dirty
     )
@@ -104,21 +106,42 @@ def plan_graph(
 def hash_workspace(
     workspace: Workspace, tg: TargetGraph, files: FileIndex, offline: bool, notices: list[str],
     recipe_digests: Mapping[str, str] | None = None,
+    graph_key: str | None = None,
 ) -> dict[str, str]:
-    """The hash of every target of the graph."""
+    """The hash of every target of the graph; with `graph_key`, cached under a key of all
+    they are a function of (the graph, every file's blob id, the build settings, the
+    builder's version, the commits of git sources and the hashing code)."""
     version = builder_version(workspace.config.build.builder)
     recipes = {t: tg.recipe(t) for t in tg.graph}
-    hashed_deps = dependencies_in(tg, HASHED_SECTIONS)
+    commits = resolve_git_sources(recipes.values(), offline, notices)
+    key = graph_key and hashes_key(graph_key, files, (workspace.config, version, commits))
+    cached = read_cached(workspace.cache_dir / HASHES_FILE, key) if key else None
+    if cached is not None:
+        return cached
     configs = build_configs(workspace, tg, version)
-    return hash_targets(
+    hashes = hash_targets(
         dependencies_first(tg),
         recipes,
-        hashed_deps.__getitem__,
+        dependencies_in(tg, HASHED_SECTIONS).__getitem__,
         files,
         configs.__getitem__,
-        resolve_git_sources(recipes.values(), offline, notices),
+        commits,
         recipe_digests,
     )
+    if key:
+        save_cached(workspace.cache_dir / HASHES_FILE, key, hashes)
+    return hashes
+
+
+def hashes_key(graph_key: str, files: FileIndex, settings: tuple) -> str:
+    import xxhash
+
+    from orchestrator import hashing
+
+    blobs = [files.digests[p] for p in files.paths]
+    document = (graph_key, files.paths, blobs, settings, hashing.HASH_VERSION)
+    code = Path(hashing.__file__).read_bytes() + Path(__file__).read_bytes()
+    return xxhash.xxh3_128_hexdigest(repr(document).encode() + code)
 
 
 def build_configs(workspace: Workspace, tg: TargetGraph, version: str) -> dict[str, BuildConfig]:
@@ -185,11 +208,11 @@ def resolve_git_sources(
 # ---------------------------------------------------------------- graph snapshot
 
 SNAPSHOT_FILE = "render/graph.pickle"
+HASHES_FILE = "render/hashes.pickle"
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    key: str
     graph: TargetGraph  # recipes without `data`
     digests: Mapping[str, str]  # target → digest of its rendered recipe
 
@@ -207,27 +230,40 @@ def snapshot_key(render_keys_digest: str) -> str:
 
 def read_snapshot(cache_dir: Path, key: str) -> Snapshot | None:
     """The snapshot saved under `key`; None when absent, stale or unreadable."""
-    import pickle
-
-    from orchestrator.recipes.render_cache import collector_paused
-
-    try:
-        with open(cache_dir / SNAPSHOT_FILE, "rb") as handle, collector_paused():
-            snapshot = pickle.load(handle)
-    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
-            pickle.UnpicklingError):
-        return None
-    return snapshot if isinstance(snapshot, Snapshot) and snapshot.key == key else None
+    snapshot = read_cached(cache_dir / SNAPSHOT_FILE, key)
+    return snapshot if isinstance(snapshot, Snapshot) else None
 
 
 def save_snapshot(cache_dir: Path, key: str, tg: TargetGraph, digests: Mapping[str, str]) -> None:
     """The graph without the recipes' `data` (the bulk of it), replaced atomically."""
     import networkx as nx
 
-    from orchestrator.recipes.render_cache import write_atomically
-
     graph = nx.DiGraph()
     graph.add_nodes_from((t, {"recipe": replace(r, data={})}) for t, r in tg.graph.nodes("recipe"))
     graph.add_edges_from(tg.graph.edges(data=True))
     light = TargetGraph(graph, dict(tg.producers), dict(tg.external))
-    write_atomically(cache_dir / SNAPSHOT_FILE, Snapshot(key, light, dict(digests)))
+    save_cached(cache_dir / SNAPSHOT_FILE, key, Snapshot(light, dict(digests)))
+
+
+def read_cached(file: Path, key: str):
+    """The value saved in `file` under `key`; None when absent, saved under another key, or
+    unreadable (a cache file written by other code is just a miss)."""
+    import pickle
+
+    from orchestrator.recipes.render_cache import collector_paused
+
+    try:
+        with open(file, "rb") as handle, collector_paused():
+            saved_key, value = pickle.load(handle)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
+            pickle.UnpicklingError):
+        return None
+    return value if saved_key == key else None
+
+
+def save_cached(file: Path, key: str, value: object) -> None:
+    """`value` saved under `key`: the content-keyed files are replaced atomically, so readers
+    see the old or the new one whole, and concurrent writers of one key write the same."""
+    from orchestrator.recipes.render_cache import write_atomically
+
+    write_atomically(file, (key, value))

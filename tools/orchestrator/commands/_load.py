@@ -8,6 +8,7 @@ A warm run reads the graph snapshot instead (see planning.py): its recipes have 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,10 +31,11 @@ class Loaded:
     errors: tuple[RecipeError, ...]  # recipes that failed to render, to report at the end
     files: FileIndex | None = None  # git's view of the files, read once (None outside git)
     digests: Mapping[str, str] = field(default_factory=dict)  # target → rendered recipe digest
+    key: str | None = None  # the graph's snapshot key, when it is snapshotted
 
     def plan_inputs(self) -> dict:
         """The keyword arguments that spare `plan_graph` reading again what was read here."""
-        return {"files": self.files, "recipe_digests": self.digests}
+        return {"files": self.files, "recipe_digests": self.digests, "graph_key": self.key}
 
 
 def load(args: argparse.Namespace) -> Loaded:
@@ -41,6 +43,7 @@ def load(args: argparse.Namespace) -> Loaded:
     from orchestrator.planning import read_snapshot, save_snapshot, snapshot_key
     from orchestrator.recipes.render_cache import render_keys
 
+    gc.freeze()  # what was imported lives as long as the run: no collection walks it again
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     files = git_file_index(workspace.root)
     keys = render_keys(workspace, files.digests if files else None)
@@ -48,7 +51,7 @@ def load(args: argparse.Namespace) -> Loaded:
     snapshot = read_snapshot(workspace.cache_dir, key)
     if snapshot is not None:
         recipes = tuple(snapshot.graph.recipe(t) for t in snapshot.graph.graph)
-        return Loaded(workspace, recipes, snapshot.graph, (), files, snapshot.digests)
+        return Loaded(workspace, recipes, snapshot.graph, (), files, snapshot.digests, key)
     from orchestrator.recipes.render import render_keyed  # the heavy part, only when needed
 
     rendered = render_keyed(workspace, keys)
@@ -58,10 +61,11 @@ def load(args: argparse.Namespace) -> Loaded:
         raise RecipeErrors([*rendered.errors, *exc.errors]) from None
     except OrchestratorError as exc:
         raise _with_recipe_errors(rendered.errors, exc) from None
-    if not rendered.errors:
-        save_snapshot(workspace.cache_dir, key, graph, rendered.digests)
-    return Loaded(workspace, tuple(rendered.recipes), graph, tuple(rendered.errors), files,
-                  rendered.digests)
+    if rendered.errors:
+        return Loaded(workspace, tuple(rendered.recipes), graph, tuple(rendered.errors), files,
+                      rendered.digests)
+    save_snapshot(workspace.cache_dir, key, graph, rendered.digests)
+    return Loaded(workspace, tuple(rendered.recipes), graph, (), files, rendered.digests, key)
 
 
 class StoppedAfterRecipeErrors(OrchestratorError):
@@ -129,12 +133,15 @@ def _json_value(value: object) -> str:
     return json.dumps(value)
 
 
-def render_tree(tree) -> str:
-    """A rich Tree as plain text, never wrapped (so scripts and pipes see whole lines)."""
+def render_tree(*trees) -> str:
+    """Rich Trees (or tables) as plain text, never wrapped (so scripts and pipes see whole
+    lines); one console for all of them (setting one up costs more than a small tree)."""
     import io
 
     from rich.console import Console
 
     buffer = io.StringIO()
-    Console(file=buffer, width=1_000_000, color_system=None, highlight=False).print(tree)
+    console = Console(file=buffer, width=1_000_000, color_system=None, highlight=False)
+    for tree in trees:
+        console.print(tree)
     return buffer.getvalue()

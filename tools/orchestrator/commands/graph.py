@@ -32,7 +32,7 @@ def graph_document(tg: TargetGraph, nodes: list[str]) -> dict:
     keep = set(nodes)
     return {
         "nodes": [_node(tg, n) for n in sorted(keep)],
-        "edges": [e for a, b in sorted(tg.graph.subgraph(keep).edges) for e in _edges(tg, a, b)],
+        "edges": [e for a, b, reqs in _edges_within(tg, keep) for e in _edges(a, b, reqs)],
         "external": [
             {"package": package, "required_by": [t for t in targets if t in keep]}
             for package, targets in sorted(tg.external.items())
@@ -52,9 +52,18 @@ def _node(tg: TargetGraph, target: str) -> dict:
     }
 
 
-def _edges(tg: TargetGraph, dependent: str, dependency: str) -> list[dict]:
+def _edges_within(tg: TargetGraph, keep: set[str]) -> list[tuple]:
+    """(dependent, dependency, requirements) of the edges between targets of `keep`, sorted
+    (straight from the adjacency: a subgraph view costs more than the rest of the document)."""
+    edges = tg.graph.edges(data="requirements")
+    if len(keep) < len(tg.graph):
+        edges = (e for e in edges if e[0] in keep and e[1] in keep)
+    return sorted(edges, key=lambda e: (e[0], e[1]))
+
+
+def _edges(dependent: str, dependency: str, requirements) -> list[dict]:
     sections: dict[str, set[str]] = {}
-    for req in tg.requirements(dependent, dependency):
+    for req in requirements:
         sections.setdefault(req.name, set()).add(req.section)
     return [
         {"from": dependent, "to": dependency, "package": package, "sections": _ordered(found)}
@@ -62,8 +71,12 @@ def _edges(tg: TargetGraph, dependent: str, dependency: str) -> list[dict]:
     ]
 
 
+_RANK = {s: i for i, s in enumerate(SECTIONS)}
+
+
 def _ordered(sections: set[str]) -> list[str]:
-    return [s for s in SECTIONS if s in sections] + sorted(sections - set(SECTIONS))
+    """Known sections in their usual order, then any other, sorted."""
+    return sorted(sections, key=lambda s: (_RANK.get(s, len(_RANK)), s))
 
 
 def graph_dot(tg: TargetGraph, nodes: list[str]) -> str:
@@ -94,13 +107,11 @@ def graph_text(tg: TargetGraph, nodes: list[str]) -> str:
     keep = set(nodes)
     roots = [n for n in sorted(keep) if not keep.intersection(tg.graph.predecessors(n))]
     shown: set[str] = set()
-    parts = []
+    trees = []
     for root in roots:
-        tree = Tree(Text(root))
-        _grow(tg, tree, root, shown)
-        parts.append(render_tree(tree))
-    parts.append(_externals_line(tg, keep))
-    return "".join(parts)
+        trees.append(Tree(Text(root)))
+        _grow(tg, trees[-1], root, shown)
+    return render_tree(*trees) + _externals_line(tg, keep)
 
 
 def _grow(tg: TargetGraph, tree, root: str, shown: set[str]) -> None:

@@ -54,7 +54,7 @@ def why_text(tg: TargetGraph, answer: Why, source: str | None = None) -> str:
         where = f"from {source}" if source else "in this workspace"
         return f"nothing {where} depends on {subject}\n"
     header = f"{subject} is needed by {len(answer.needed_by)} target(s):\n"
-    trees = "".join(render_tree(t) for t in _trees(tg, answer))
+    trees = render_tree(*_trees(tg, answer))
     more = f"(first {len(answer.paths)} paths shown)\n" if answer.truncated else ""
     return header + trees + more
 
