@@ -12,7 +12,8 @@ The parent pipeline generates the child and triggers it:
       image: $ORCHESTRATE_IMAGE
       variables: {GIT_DEPTH: "0"}
       script:
-        - orchestrate pipeline gitlab --changed-since origin/main --dependents --output child.yml
+        - git fetch --quiet origin "$CI_DEFAULT_BRANCH"
+        - orchestrate pipeline gitlab --changed-since FETCH_HEAD --dependents --output child.yml
       artifacts:
         paths: [child.yml]
 
