@@ -10,6 +10,7 @@ lists a file that is not there.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -102,6 +103,25 @@ def reindex(channel_dir: Path, subdirs: list[str]) -> None:
                 os.replace(staging / repodata, channel_dir / repodata)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def reindex_if_stale(channel_dir: Path, platform: str) -> None:
+    """Re-index a channel whose package files and repodata.json disagree (GitLab jobs unpack
+    the channels of several artifacts over each other: the last repodata.json wins)."""
+    subdirs = sorted({p.parent.name for p in channel_dir.glob("*/*")
+                      if p.name.endswith(PACKAGE_SUFFIXES) and not p.name.startswith(".")})
+    if any(_stale(channel_dir / subdir) for subdir in subdirs):
+        reindex(channel_dir, sorted({"noarch", platform, *subdirs}))
+
+
+def _stale(subdir: Path) -> bool:
+    """Whether the subdir's repodata.json does not list exactly its package files."""
+    try:
+        data = json.loads((subdir / "repodata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    listed = {*data.get("packages", {}), *data.get("packages.conda", {})}
+    return listed != {p.name for p in channel_packages(subdir)}
 
 
 def _stage(channel_dir: Path, staging: Path, subdirs: list[str]) -> None:

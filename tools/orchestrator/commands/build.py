@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     from orchestrator.planning import compute_plan
 
-    reindex_if_stale(workspace)
+    from orchestrator.publish import local_channel, reindex_if_stale
+
+    reindex_if_stale(local_channel(workspace), workspace.platform)  # a remote target: exit 2
     graph, plan = compute_plan(
         workspace, args.targets, changed_since=args.changed_since,
         dependents=args.dependents, full=args.full, offline=args.offline,
@@ -118,34 +120,6 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
         raise
     finally:
         executor.shutdown()
-
-
-def reindex_if_stale(workspace) -> None:
-    """Re-index a local target channel whose package files and repodata.json disagree (GitLab
-    jobs merge the channels of several artifacts: the last repodata.json wins)."""
-    from orchestrator.publish import PACKAGE_SUFFIXES, local_channel, reindex
-
-    if "://" in workspace.target_channel:
-        return
-    channel_dir = local_channel(workspace)
-    subdirs = sorted({p.parent.name for p in channel_dir.glob("*/*")
-                      if p.name.endswith(PACKAGE_SUFFIXES) and not p.name.startswith(".")})
-    if any(_stale(channel_dir / subdir) for subdir in subdirs):
-        reindex(channel_dir, sorted({"noarch", workspace.platform, *subdirs}))
-
-
-def _stale(subdir: Path) -> bool:
-    """Whether the subdir's repodata.json does not list exactly its package files."""
-    import json
-
-    from orchestrator.publish import channel_packages
-
-    try:
-        data = json.loads((subdir / "repodata.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return True
-    listed = {*data.get("packages", {}), *data.get("packages.conda", {})}
-    return listed != {p.name for p in channel_packages(subdir)}
 
 
 def check_nothing_pulled_in(plan) -> None:
