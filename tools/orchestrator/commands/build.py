@@ -57,7 +57,6 @@ def _positive(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     from orchestrator.planning import compute_plan
-
     from orchestrator.publish import local_channel, reindex_if_stale
 
     reindex_if_stale(local_channel(workspace), workspace.platform)  # a remote target: exit 2
