@@ -248,12 +248,13 @@ def read_file_index(root: Path, directories: Iterable[str] = (".",)) -> FileInde
     return index
 
 
-def git_file_index(root: Path) -> FileIndex | None:
+def git_file_index(root: Path, state=None) -> FileIndex | None:
     """Blob ids of every file git sees under `root` (the index, and the working copy of dirty
-    and untracked files); None when `root` is not in a git repository."""
+    and untracked files); None when `root` is not in a git repository. `state`: a
+    `vcs.PendingTreeState` the caller started earlier."""
     from orchestrator import vcs
 
-    state = vcs.tree_state(root)
+    state = (state or vcs.start_tree_state(root)).result()
     if state is None:
         return None
     digests = {p: b for p, b in state.blobs.items() if not _skipped(p)}

@@ -34,6 +34,7 @@ from orchestrator.hashing import (
 )
 from orchestrator.plan import Plan, make_plan, select_targets
 from orchestrator.recipes.model import Recipe
+from orchestrator.recipes.render_cache import RenderKeys
 from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
 GLOBAL_INPUTS = (WORKSPACE_FILE,)  # a change here may concern every target
@@ -228,10 +229,31 @@ def snapshot_key(render_keys_digest: str) -> str:
     return xxhash.xxh3_128_hexdigest(repr((render_keys_digest, CODE_VERSION)).encode() + code)
 
 
-def read_snapshot(cache_dir: Path, key: str) -> Snapshot | None:
-    """The snapshot saved under `key`; None when absent, stale or unreadable."""
-    snapshot = read_cached(cache_dir / SNAPSHOT_FILE, key)
-    return snapshot if isinstance(snapshot, Snapshot) else None
+@dataclass(frozen=True)
+class Prepared:
+    """What a command reads before it knows whether the graph snapshot still holds."""
+
+    files: FileIndex | None  # git's view of the files; None outside git
+    keys: RenderKeys
+    key: str  # the snapshot key of this state of the workspace
+    snapshot: Snapshot | None  # the snapshot saved under `key`, if any
+
+
+def prepare(workspace: Workspace) -> Prepared:
+    """Git's files, the render keys and the snapshot if it still holds. Git lists the files in
+    its own processes meanwhile the snapshot and the render index are read (2 cores: the
+    reads cost nothing more), and the snapshot is used only if its key matches."""
+    from orchestrator import vcs
+    from orchestrator.recipes.render_cache import load_index, render_keys
+
+    pending = vcs.start_tree_state(workspace.root)
+    saved = read_saved(workspace.cache_dir / SNAPSHOT_FILE)
+    index = load_index(workspace.cache_dir)
+    files = git_file_index(workspace.root, pending)
+    keys = render_keys(workspace, files.digests if files else None, index)
+    key = snapshot_key(keys.digest())
+    valid = saved is not None and saved[0] == key and isinstance(saved[1], Snapshot)
+    return Prepared(files, keys, key, saved[1] if valid else None)
 
 
 def save_snapshot(cache_dir: Path, key: str, tg: TargetGraph, digests: Mapping[str, str]) -> None:
@@ -248,17 +270,23 @@ def save_snapshot(cache_dir: Path, key: str, tg: TargetGraph, digests: Mapping[s
 def read_cached(file: Path, key: str):
     """The value saved in `file` under `key`; None when absent, saved under another key, or
     unreadable (a cache file written by other code is just a miss)."""
+    saved = read_saved(file)
+    return saved[1] if saved is not None and saved[0] == key else None
+
+
+def read_saved(file: Path) -> tuple[str, object] | None:
+    """(key, value) as saved in `file`; None when absent or unreadable."""
     import pickle
 
     from orchestrator.recipes.render_cache import collector_paused
 
     try:
         with open(file, "rb") as handle, collector_paused():
-            saved_key, value = pickle.load(handle)
+            saved = pickle.load(handle)
     except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
             pickle.UnpicklingError):
         return None
-    return value if saved_key == key else None
+    return saved if isinstance(saved, tuple) and len(saved) == 2 else None
 
 
 def save_cached(file: Path, key: str, value: object) -> None:

@@ -71,15 +71,30 @@ class TreeState(NamedTuple):
 
 def tree_state(root: Path) -> TreeState | None:
     """Blob ids of the index and the dirty files under `root` (two git calls); None without git."""
-    staged = _git_read(root, "ls-files", "-s", "-z")
-    if staged is None:
-        return None
-    blobs = parse_ls_files_stage(staged)
-    listed = _git_read(root, "ls-files", "-z", "-m", "-d", "-o", "--exclude-standard") or ""
-    unmerged = {path for path, blob in blobs.items() if not blob}
-    return TreeState(
-        {p: b for p, b in blobs.items() if b}, frozenset(_split_z(listed)) | unmerged
-    )
+    return start_tree_state(root).result()
+
+
+class PendingTreeState:
+    """The two git reads of `tree_state`, running side by side while the caller works."""
+
+    def __init__(self, root: Path):
+        self._staged = _git_start(root, "ls-files", "-s", "-z")
+        self._listed = _git_start(root, "ls-files", "-z", "-m", "-d", "-o", "--exclude-standard")
+
+    def result(self) -> TreeState | None:
+        staged, listed = _git_output(self._staged), _git_output(self._listed)
+        if staged is None:
+            return None
+        blobs = parse_ls_files_stage(staged)
+        unmerged = {path for path, blob in blobs.items() if not blob}
+        return TreeState(
+            {p: b for p, b in blobs.items() if b}, frozenset(_split_z(listed or "")) | unmerged
+        )
+
+
+def start_tree_state(root: Path) -> PendingTreeState:
+    """`tree_state(root)` started: git lists the files while the caller does something else."""
+    return PendingTreeState(root)
 
 
 def parse_ls_files_stage(text: str) -> dict[str, str]:
@@ -162,14 +177,21 @@ def _git_in(root: Path, *args: str) -> str:
     )
 
 
-def _git_read(root: Path, *args: str) -> str | None:
-    """git's output in `root`; None when `root` is not in a work tree (or is no directory)."""
+def _git_start(root: Path, *args: str) -> subprocess.Popen | None:
+    """git started in `root` (its output read by `_git_output`); None if it cannot start there."""
     try:
-        done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root,
-                              capture_output=True, text=True, encoding="utf-8")
+        return subprocess.Popen(["git", "-c", "core.quotepath=off", *args], cwd=root,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
         return None
-    return done.stdout if done.returncode == 0 else None
+
+
+def _git_output(process: subprocess.Popen | None) -> str | None:
+    """What a started git printed; None when it failed (e.g. `root` is not in a work tree)."""
+    if process is None:
+        return None
+    out, _ = process.communicate()
+    return out.decode("utf-8", "surrogateescape") if process.returncode == 0 else None
 
 
 def _split_z(text: str) -> list[str]:

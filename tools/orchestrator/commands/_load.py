@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from orchestrator.errors import OrchestratorError, RecipeError, RecipeErrors
 from orchestrator.graph import TargetGraph, build_graph
-from orchestrator.hashing import FileIndex, git_file_index
+from orchestrator.hashing import FileIndex
 from orchestrator.recipes.model import Recipe
 from orchestrator.workspace import Workspace, load_workspace
 
@@ -40,18 +40,16 @@ class Loaded:
 
 def load(args: argparse.Namespace) -> Loaded:
     """The workspace of `-C DIR` (or found above the current directory), rendered, as a graph."""
-    from orchestrator.planning import read_snapshot, save_snapshot, snapshot_key
-    from orchestrator.recipes.render_cache import render_keys
+    from orchestrator.planning import prepare, save_snapshot
 
     gc.freeze()  # what was imported lives as long as the run: no collection walks it again
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
-    files = git_file_index(workspace.root)
-    keys = render_keys(workspace, files.digests if files else None)
-    key = snapshot_key(keys.digest())
-    snapshot = read_snapshot(workspace.cache_dir, key)
-    if snapshot is not None:
-        recipes = tuple(snapshot.graph.recipe(t) for t in snapshot.graph.graph)
-        return Loaded(workspace, recipes, snapshot.graph, (), files, snapshot.digests, key)
+    prepared = prepare(workspace)
+    files, keys, key = prepared.files, prepared.keys, prepared.key
+    if prepared.snapshot is not None:
+        graph = prepared.snapshot.graph
+        recipes = tuple(graph.recipe(t) for t in graph.graph)
+        return Loaded(workspace, recipes, graph, (), files, prepared.snapshot.digests, key)
     from orchestrator.recipes.render import render_keyed  # the heavy part, only when needed
 
     rendered = render_keyed(workspace, keys)

@@ -67,10 +67,14 @@ def needs_of(raw: RawRecipe) -> Needs:
     return Needs(loads, "GIT_DESCRIBE" in raw.text)
 
 
-def text_key(target: str, path: str, format_: str, text_id: str, base: RenderContext) -> str:
+def render_salt(base: RenderContext) -> str:
+    """What every key of a run shares: the renderer's code, the platform and the variant."""
+    return xxhash.xxh3_128_hexdigest(repr((CODE_VERSION, base)).encode())
+
+
+def text_key(target: str, path: str, format_: str, text_id: str, salt: str) -> str:
     """The key of a recipe text (known by `text_id`: its blob id or a digest of the text)."""
-    document = (CODE_VERSION, target, path, format_, text_id, base)
-    return xxhash.xxh3_128_hexdigest(repr(document).encode())
+    return xxhash.xxh3_128_hexdigest(f"{salt}\0{target}\0{path}\0{format_}\0{text_id}".encode())
 
 
 def text_id(text: str) -> str:
@@ -80,6 +84,8 @@ def text_id(text: str) -> str:
 def entry_key(key: str, needs: Needs, file_id, described: tuple | None) -> str:
     """The key of a rendered entry: the text's key, the state of every file it may load
     (`file_id(path)`: a blob id or digest, None when absent) and git describe if it uses it."""
+    if not needs.loads and described is None:
+        return key  # a recipe that reads nothing else is a function of its text alone
     files = tuple(tuple(file_id(p) for p in candidates) for candidates in needs.loads)
     return xxhash.xxh3_128_hexdigest(repr((key, files, described)).encode())
 
@@ -291,17 +297,21 @@ class RenderKeys:
         return xxhash.xxh3_128_hexdigest(repr(state).encode())
 
 
-def render_keys(workspace, listing: Mapping[str, str] | None = None) -> RenderKeys:
-    """The cache key of every recipe, reading only the recipes the cache index does not know."""
+def render_keys(
+    workspace, listing: Mapping[str, str] | None = None, index: dict[str, Needs] | None = None
+) -> RenderKeys:
+    """The cache key of every recipe, reading only the recipes the cache index does not know
+    (`index`: `load_index(workspace.cache_dir)` when the caller has read it already)."""
     root = workspace.root
     found, errors = find_recipes(root, workspace.config.workspace.roots,
                                  None if listing is None else sorted(listing))
-    base = base_context(workspace)
-    index, used = load_index(workspace.cache_dir), {}
+    salt = render_salt(base_context(workspace))
+    index = load_index(workspace.cache_dir) if index is None else index
+    used: dict[str, Needs] = {}
     describe, items = describer(root), []
     for item in found:
         try:
-            items.append(_keyed(item, root, base, listing, (index, used), describe))
+            items.append(_keyed(item, root, salt, listing, (index, used), describe))
         except RecipeError as exc:
             errors.append(exc)
     if used.keys() != index.keys():
@@ -309,15 +319,15 @@ def render_keys(workspace, listing: Mapping[str, str] | None = None) -> RenderKe
     return RenderKeys(tuple(items), tuple(errors))
 
 
-def _keyed(item, root, base, listing, indexes, describe) -> Keyed:
+def _keyed(item, root, salt, listing, indexes, describe) -> Keyed:
     """`item`'s entry key; `indexes`: the saved index and this run's (filled here)."""
     index, used = indexes
     blob = listing.get(item.path) if listing is not None else None
     raw = None if blob else read_recipe(root, item)
-    key = text_key(item.target, item.path, item.format, blob or text_id(raw.text), base)
+    key = text_key(item.target, item.path, item.format, blob or text_id(raw.text), salt)
     if key not in index:
         raw = raw or read_recipe(root, item)
-    needs = used[key] = Needs(*index[key]) if key in index else needs_of(raw)
+    needs = used[key] = Needs._make(index[key]) if key in index else needs_of(raw)
 
     def identify(path: str) -> str | None:
         return (listing or {}).get(path) or file_id(root, path)
