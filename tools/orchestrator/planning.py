@@ -33,7 +33,7 @@ from orchestrator.hashing import (
     read_file_index,
 )
 from orchestrator.plan import Plan, make_plan, select_targets
-from orchestrator.recipes.model import Recipe
+from orchestrator.recipes.model import Recipe, Requirement
 from orchestrator.recipes.render_cache import RenderKeys
 from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
@@ -260,11 +260,25 @@ def save_snapshot(cache_dir: Path, key: str, tg: TargetGraph, digests: Mapping[s
     """The graph without the recipes' `data` (the bulk of it), replaced atomically."""
     import networkx as nx
 
+    shared: dict[Requirement, Requirement] = {}
     graph = nx.DiGraph()
-    graph.add_nodes_from((t, {"recipe": replace(r, data={})}) for t, r in tg.graph.nodes("recipe"))
-    graph.add_edges_from(tg.graph.edges(data=True))
+    graph.add_nodes_from((t, {"recipe": _light(r, shared)}) for t, r in tg.graph.nodes("recipe"))
+    graph.add_edges_from((a, b, {"requirements": _shared(reqs, shared)})
+                         for a, b, reqs in tg.graph.edges(data="requirements"))
     light = TargetGraph(graph, dict(tg.producers), dict(tg.external))
     save_cached(cache_dir / SNAPSHOT_FILE, key, Snapshot(light, dict(digests)))
+
+
+def _light(recipe: Recipe, shared: dict[Requirement, Requirement]) -> Recipe:
+    """`recipe` without `data`, its requirements shared with equal ones of other recipes (5,000
+    recipes hold ~40,000 requirements but ~3,000 distinct ones: 13x fewer objects to load)."""
+    outputs = tuple(replace(o, requirements=_shared(o.requirements, shared))
+                    for o in recipe.outputs)
+    return replace(recipe, outputs=outputs, data={})
+
+
+def _shared(requirements, shared: dict[Requirement, Requirement]) -> tuple[Requirement, ...]:
+    return tuple(shared.setdefault(r, r) for r in requirements)
 
 
 def read_cached(file: Path, key: str):
