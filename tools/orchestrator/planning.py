@@ -243,7 +243,6 @@ def prepare(workspace: Workspace) -> Prepared:
     """Git's files, the render keys and the snapshot if it still holds. Git lists the files in
     its own processes meanwhile the snapshot and the render index are read (2 cores: the
     reads cost nothing more), and the snapshot is used only if its key matches."""
-    from orchestrator import vcs
     from orchestrator.recipes.render_cache import load_index, render_keys
 
     pending = vcs.start_tree_state(workspace.root)
@@ -284,28 +283,51 @@ def _shared(requirements, shared: dict[Requirement, Requirement]) -> tuple[Requi
 def read_cached(file: Path, key: str):
     """The value saved in `file` under `key`; None when absent, saved under another key, or
     unreadable (a cache file written by other code is just a miss)."""
-    saved = read_saved(file)
-    return saved[1] if saved is not None and saved[0] == key else None
+    saved = read_saved(file, key)
+    return saved[1] if saved is not None else None
 
 
-def read_saved(file: Path) -> tuple[str, object] | None:
-    """(key, value) as saved in `file`; None when absent or unreadable."""
+def read_saved(file: Path, key: str | None = None) -> tuple[str, object] | None:
+    """(key, value) as saved in `file` (the value is read only if the key is `key`, when
+    given); None when absent, unreadable or saved under another key."""
     import pickle
 
     from orchestrator.recipes.render_cache import collector_paused
 
     try:
-        with open(file, "rb") as handle, collector_paused():
-            saved = pickle.load(handle)
+        with open(file, "rb") as handle:
+            found = pickle.load(handle)
+            if key is not None and found != key:
+                return None
+            with collector_paused():
+                return found, pickle.load(handle)
     except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
             pickle.UnpicklingError):
         return None
-    return saved if isinstance(saved, tuple) and len(saved) == 2 else None
+
+
+def saved_key(file: Path) -> str | None:
+    """The key `file` was saved under, reading nothing else."""
+    import pickle
+
+    try:
+        with open(file, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
+            pickle.UnpicklingError):
+        return None
 
 
 def save_cached(file: Path, key: str, value: object) -> None:
-    """`value` saved under `key`: the content-keyed files are replaced atomically, so readers
-    see the old or the new one whole, and concurrent writers of one key write the same."""
+    """`value` saved under `key` (the key first, so a reader can check it alone): check, lock,
+    check again, then replace the file atomically; readers never wait for the lock."""
+    from filelock import FileLock
+
     from orchestrator.recipes.render_cache import write_atomically
 
-    write_atomically(file, (key, value))
+    if saved_key(file) == key:
+        return
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{file}.lock"):
+        if saved_key(file) != key:
+            write_atomically(file, key, value)

@@ -228,9 +228,10 @@ def save_index(cache_dir: Path, index: dict[str, Needs]) -> None:
     write_atomically(cache_dir / INDEX_FILE, {k: tuple(v) for k, v in index.items()})
 
 
-def write_atomically(target: Path, value: object) -> None:
-    """`value` pickled into `target`: a temporary file beside it, then os.replace."""
-    document = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def write_atomically(target: Path, *values: object) -> None:
+    """`values` pickled one after the other into `target`: a temporary file beside it, then
+    os.replace (readers see the old file or the new one, whole)."""
+    document = b"".join(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL) for v in values)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-")
     try:
