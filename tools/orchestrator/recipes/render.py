@@ -208,8 +208,9 @@ def render_keyed(workspace, keys) -> RenderResult:
 
     cached = rc.load_cache(workspace.cache_dir)
     missing = [k for k in keys.items if k.key not in cached]
+    describe = rc.describer(workspace.root)
     fresh = dict(zip([k.key for k in missing], rc.render_entries(
-        [_work(workspace, k) for k in missing]), strict=True))
+        [_work(workspace, k, describe) for k in missing]), strict=True))
     entries = {k.key: fresh.get(k.key) or cached[k.key] for k in keys.items}
     if fresh or len(entries) != len(cached):
         rc.save_cache(workspace.cache_dir, entries)
@@ -222,9 +223,9 @@ def render_keyed(workspace, keys) -> RenderResult:
     )
 
 
-def _work(workspace, keyed) -> tuple[RawRecipe, RenderContext]:
+def _work(workspace, keyed, describe) -> tuple[RawRecipe, RenderContext]:
+    """What rendering a missing entry takes: the recipe's text and its context."""
     from orchestrator.recipes import render_cache as rc
 
     raw = keyed.raw or read_recipe(workspace.root, keyed.found)
-    return raw, rc.context_for(raw, workspace.root, rc.base_context(workspace),
-                               rc.describer(workspace.root))
+    return raw, rc.context_for(raw, workspace.root, rc.base_context(workspace), describe)
