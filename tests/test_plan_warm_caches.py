@@ -5,6 +5,7 @@ run answers, and each change invalidates what it should and nothing else."""
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -208,6 +209,16 @@ def test_unreadable_cache_files_are_misses(org, run_cli):
     for name in (INDEX_FILE, render_cache.CACHE_FILE, SNAPSHOT_FILE, HASHES_FILE):
         (org / "cache" / name).write_bytes(b"not a pickle")
     assert plan(run_cli, org) == first
+    assert plan(run_cli, org) == first
+
+
+def test_cache_files_of_the_wrong_shape_are_misses(org, run_cli):
+    first = plan(run_cli, org)
+    (org / "cache" / INDEX_FILE).write_bytes(pickle.dumps({"some key": 1}))
+    for name in (SNAPSHOT_FILE, HASHES_FILE):  # the right key, a value of another shape
+        with open(org / "cache" / name, "rb") as handle:
+            key = pickle.load(handle)
+        (org / "cache" / name).write_bytes(pickle.dumps(key) + pickle.dumps(["not", "it"]))
     assert plan(run_cli, org) == first
 
 

@@ -117,7 +117,7 @@ def hash_workspace(
     commits = resolve_git_sources(recipes.values(), offline, notices)
     key = graph_key and hashes_key(graph_key, files, (workspace.config, version, commits))
     cached = read_cached(workspace.cache_dir / HASHES_FILE, key) if key else None
-    if cached is not None:
+    if isinstance(cached, dict):
         return cached
     configs = build_configs(workspace, tg, version)
     hashes = hash_targets(

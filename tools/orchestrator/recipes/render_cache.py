@@ -202,10 +202,9 @@ def load_index(cache_dir: Path) -> dict[str, Needs]:
     """text key → Needs, as last saved (the keys hold CODE_VERSION)."""
     try:
         with open(cache_dir / INDEX_FILE, "rb") as handle, collector_paused():
-            index = pickle.load(handle)
+            return {key: Needs._make(needs) for key, needs in pickle.load(handle).items()}
     except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
-        return {}
-    return index if isinstance(index, dict) else {}
+        return {}  # no index yet, or not one this code wrote: read the recipes again
 
 
 @contextmanager
@@ -328,7 +327,7 @@ def _keyed(item, root, salt, listing, indexes, describe) -> Keyed:
     key = text_key(item.target, item.path, item.format, blob or text_id(raw.text), salt)
     if key not in index:
         raw = raw or read_recipe(root, item)
-    needs = used[key] = Needs._make(index[key]) if key in index else needs_of(raw)
+    needs = used[key] = index[key] if key in index else needs_of(raw)
 
     def identify(path: str) -> str | None:
         return (listing or {}).get(path) or file_id(root, path)
