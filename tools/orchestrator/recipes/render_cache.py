@@ -164,8 +164,10 @@ def _encoded(entry: Entry) -> Entry:
     return (entry[0], (_encode(entry[1][0]), entry[1][1])) if entry[0] == "ok" else entry
 
 
-def _decoded(entry: Entry) -> Entry:
-    return (entry[0], (_decode(entry[1][0]), entry[1][1])) if entry[0] == "ok" else entry
+def _decoded(entry: Entry, shared: dict[tuple, Requirement] | None = None) -> Entry:
+    if entry[0] != "ok":
+        return entry
+    return entry[0], (_decode(entry[1][0], shared), entry[1][1])
 
 
 def render_entries(work: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
@@ -178,7 +180,9 @@ def render_entries(work: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [_decoded(e) for done in pool.map(_render_chunk_encoded, chunks) for e in done]
+        shared: dict[tuple, Requirement] = {}
+        return [_decoded(e, shared) for done in pool.map(_render_chunk_encoded, chunks)
+                for e in done]
 
 
 def load_cache(cache_dir: Path) -> dict[str, Entry]:
@@ -189,7 +193,8 @@ def load_cache(cache_dir: Path) -> dict[str, Entry]:
         return {}  # no cache yet, or unreadable: render again
     if version != CODE_VERSION:
         return {}
-    return {key: _decoded(entry) for key, entry in entries.items()}
+    shared: dict[tuple, Requirement] = {}
+    return {key: _decoded(entry, shared) for key, entry in entries.items()}
 
 
 def save_cache(cache_dir: Path, entries: dict[str, Entry]) -> None:
@@ -251,10 +256,15 @@ def _encode(r: Recipe) -> tuple:
     return r.target, r.path, r.format, outputs, sources, r.skipped, r.variant, r.data
 
 
-def _decode(value: tuple) -> Recipe:
+def _decode(value: tuple, shared: dict[tuple, Requirement] | None = None) -> Recipe:
+    """A Recipe from `_encode`'s tuples; equal requirements become one object across the
+    recipes decoded with one `shared` dict (5,000 recipes: ~40,000 requirements, ~3,000
+    distinct)."""
+    shared = {} if shared is None else shared
     target, path, format_, outputs, sources, skipped, variant, data = value
     return Recipe(target, path, format_, tuple(
-        Output(n, v, b, a, tuple(Requirement(*q) for q in reqs), exports)
+        Output(n, v, b, a, tuple(shared.get(q) or shared.setdefault(q, Requirement(*q))
+                                 for q in reqs), exports)
         for n, v, b, a, reqs, exports in outputs), tuple(Source(*s) for s in sources),
         (), skipped, variant, data)
 
