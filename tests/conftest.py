@@ -157,3 +157,12 @@ def serve_files():
     yield start
     for httpd in servers:
         httpd.shutdown()
+
+
+def process_alive(pid: int) -> bool:
+    """Alive and not a zombie (PID 1 here may not reap orphans)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -16,7 +16,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import commit_all, write_files
+from conftest import commit_all, process_alive, write_files
 from orchestrator import proc
 
 pytestmark = pytest.mark.slow
@@ -147,15 +147,6 @@ def test_failure_blocks_exactly_its_dependents_and_keep_going_builds_the_rest(sc
     assert_consistent(root / "cache/channel")
 
 
-def _alive(pid: int) -> bool:
-    """Alive and not a zombie (PID 1 here may not reap orphans)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def _wait_for(path: Path, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
@@ -174,7 +165,7 @@ def test_ctrl_c_stops_builds_and_leaves_a_consistent_channel(scenario, tmp_path,
     out, err = child.communicate(timeout=120)
     assert child.returncode == 130, f"{out}\n{err}"
     assert report(root)["//recipes/slow"] == "cancelled"
-    assert not _alive(int(pidfile.read_text()))
+    assert not process_alive(int(pidfile.read_text()))
     (slow_build,) = (p for p in (root / "cache/builds/recipes--slow").iterdir() if p.is_dir())
     assert [p.name for p in slow_build.iterdir()] == ["build.log"]  # partial outputs removed
     assert_consistent(root / "cache/channel")
@@ -228,6 +219,6 @@ def test_a_build_over_its_timeout_fails_and_leaves_nothing_running(scenario, tmp
     assert time.monotonic() - started < 120
     (entry,) = json.loads((root / "report.json").read_text())["targets"]
     assert (entry["result"], entry["detail"]) == ("failed", "build command timed out after 3s")
-    assert not _alive(int(pidfile.read_text()))
+    assert not process_alive(int(pidfile.read_text()))
     (slow_build,) = (p for p in (root / "cache/builds/recipes--slow").iterdir() if p.is_dir())
     assert sorted(p.name for p in slow_build.iterdir()) == ["build.log", "record.json"]

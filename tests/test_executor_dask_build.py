@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 import test_build_e2e
+from conftest import process_alive
 from test_build_e2e import (
-    _alive,
     _wait_for,
     assert_consistent,
     build,
@@ -51,7 +51,7 @@ def test_ctrl_c_to_the_whole_group_cancels_the_builds_on_the_workers(scenario, t
         raise
     assert child.returncode == 130, f"{out}\n{err}"
     assert report(root)["//recipes/slow"] == "cancelled"
-    assert not _alive(int(pidfile.read_text()))
+    assert not process_alive(int(pidfile.read_text()))
     assert_consistent(root / "cache/channel")
 
 

@@ -11,16 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import process_alive
 from orchestrator import proc
-
-
-def _alive(pid: int) -> bool:
-    """Alive and not a zombie (PID 1 here may not reap orphans)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _spawner(pidfile: Path) -> list[str]:
@@ -77,7 +69,7 @@ def test_timeout_kills_child_and_grandchild(tmp_path):
         proc.run(_spawner(pidfile), log=tmp_path / "log", timeout=1, grace=2)
     assert time.monotonic() - started < 10
     pids = _pids_when_written(pidfile)
-    assert not any(_alive(p) for p in pids)
+    assert not any(process_alive(p) for p in pids)
 
 
 def test_cancel_event_kills_the_group(tmp_path):
@@ -86,7 +78,7 @@ def test_cancel_event_kills_the_group(tmp_path):
     threading.Timer(0.5, cancel.set).start()
     with pytest.raises(proc.ProcessCancelled):
         proc.run(_spawner(pidfile), log=tmp_path / "log", cancel=cancel)
-    assert not any(_alive(p) for p in _pids_when_written(pidfile))
+    assert not any(process_alive(p) for p in _pids_when_written(pidfile))
 
 
 def test_sigkill_after_grace_when_sigterm_is_ignored(tmp_path):
@@ -96,7 +88,7 @@ def test_sigkill_after_grace_when_sigterm_is_ignored(tmp_path):
     with pytest.raises(proc.ProcessTimedOut):
         proc.run(["sh", "-c", script], log=tmp_path / "log", timeout=0.5, grace=1)
     assert 1.4 < time.monotonic() - started < 10
-    assert not _alive(int(pidfile.read_text()))
+    assert not process_alive(int(pidfile.read_text()))
 
 
 def test_ctrl_c_in_the_caller_kills_the_group(tmp_path):
@@ -111,11 +103,11 @@ def test_ctrl_c_in_the_caller_kills_the_group(tmp_path):
     parent.send_signal(signal.SIGINT)
     _, err = parent.communicate(timeout=20)
     assert b"KeyboardInterrupt" in err
-    assert not any(_alive(p) for p in pids)
+    assert not any(process_alive(p) for p in pids)
 
 
 def test_background_leftovers_of_a_finished_child_are_ended(tmp_path):
     pidfile = tmp_path / "pids"
     proc.run(["sh", "-c", f"sleep 100 & echo $! > {pidfile}"], log=tmp_path / "log")
     time.sleep(0.2)
-    assert not _alive(int(pidfile.read_text()))
+    assert not process_alive(int(pidfile.read_text()))
