@@ -33,3 +33,34 @@ def test_clean_outside_a_workspace_is_an_error(tmp_path, run_cli):
     result = run_cli(["-C", tmp_path, "clean"])
     assert result.code == 2
     assert result.err.startswith(f"error: {tmp_path}/WORKSPACE.toml: no such file")
+
+
+def test_clean_all_never_removes_a_channel_that_holds_the_workspace(make_workspace, run_cli):
+    root = make_workspace({"WORKSPACE.toml": '[workspace]\nname = "x"\n[channels]\ntarget = "."\n'})
+    result = run_cli(["-C", root, "clean", "--all"])
+    assert result.code == 2
+    assert result.err.startswith(f"error: {root}/WORKSPACE.toml: channels.target: ")
+    assert "holds the workspace" in result.err
+    assert (root / "WORKSPACE.toml").is_file() and (root / ".git").is_dir()
+
+
+def test_clean_all_removes_only_the_channels_subdirs(make_workspace, run_cli):
+    root = make_workspace({"WORKSPACE.toml": '[workspace]\nname = "x"\n[channels]\n'
+                                             'target = "published"\n'})
+    _fill(root)
+    for rel in ("published/noarch/repodata.json", "published/notes.txt"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
+    assert run_cli(["-C", root, "clean", "--all"]).code == 0
+    assert sorted(p.name for p in (root / "published").iterdir()) == ["notes.txt"]
+
+
+def test_clean_empties_a_symlinked_cache_dir_and_keeps_the_link(make_workspace, run_cli, tmp_path):
+    root = make_workspace({})
+    _fill(root)
+    elsewhere = tmp_path / "big-disk" / "sources"
+    (root / "cache/sources").rename(elsewhere.parent.mkdir(parents=True) or elsewhere)
+    (root / "cache/sources").symlink_to(elsewhere)
+    result = run_cli(["-C", root, "clean"])
+    assert result.code == 0, result.err
+    assert (root / "cache/sources").is_symlink() and list(elsewhere.iterdir()) == []

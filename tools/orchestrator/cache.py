@@ -194,7 +194,25 @@ def remove_cached(cache_dir: Path) -> list[Path]:
     removed = []
     for name in CLEANABLE:
         path = cache_dir / name
-        if path.exists():
-            shutil.rmtree(path)
+        if path.is_symlink() or path.exists():
+            remove_tree(path)
             removed.append(path)
     return removed
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a directory; a symlinked one (sources on a bigger disk) loses its contents and
+    keeps the link, so the setup survives a clean."""
+    try:
+        if path.is_symlink():
+            for child in path.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError as exc:
+        raise OrchestratorError(f"cannot remove {path}: {exc.strerror or exc}") from None

@@ -34,7 +34,7 @@ class WorkspaceSection(_Strict):
 
 
 class ChannelsSection(_Strict):
-    target: str = "cache/channel"
+    target: str = Field(default="cache/channel", min_length=1)
     extra: tuple[str, ...] = ()
 
 
