@@ -145,7 +145,7 @@ def build_config(
 ) -> BuildConfig:
     """The hashed settings of `target`: [build] with its per-target override applied."""
     build = config.build
-    override = build.overrides.get(target) or build.overrides.get(target.removeprefix("//"))
+    override = build.overrides.get(target)  # keys are labels (workspace.py)
     container = (override and override.container) or build.container
     image = (override and override.image) or build.image
     return BuildConfig(

@@ -151,7 +151,7 @@ def build_configs(workspace: Workspace, tg: TargetGraph, version: str) -> dict[s
     shared = build_config(config, "", version)
     overrides = config.build.overrides
     return {
-        t: build_config(config, t, version) if t in overrides or t[2:] in overrides else shared
+        t: build_config(config, t, version) if t in overrides else shared
         for t in tg.graph
     }
 

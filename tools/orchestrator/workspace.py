@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,18 @@ class WorkspaceSection(_Strict):
     name: str
     roots: tuple[str, ...] = ("recipes", "internal")
     platform: str = "linux-64"
+
+    @field_validator("roots")
+    @classmethod
+    def _roots_inside_the_workspace(cls, roots: tuple[str, ...]) -> tuple[str, ...]:
+        normal = tuple(posixpath.normpath(r.replace("\\", "/")) for r in roots)
+        for root in normal:
+            if root == "." or root.startswith(("/", "../")) or root == "..":
+                raise ValueError(
+                    f"{root!r} is not a directory inside the workspace "
+                    "(list the directories holding recipes, e.g. \"recipes\")"
+                )
+        return normal
 
     @field_validator("platform")
     @classmethod
@@ -57,6 +70,12 @@ class BuildSection(_Strict):
     timeout: float = Field(default=3600.0, gt=0)
     jobs: int = Field(default=0, ge=0)
     overrides: dict[str, BuildOverride] = {}
+
+    @field_validator("overrides")
+    @classmethod
+    def _override_keys_are_labels(cls, overrides: dict) -> dict:
+        """`recipes/x`, `//recipes/x/` and `//recipes/x` all name the target `//recipes/x`."""
+        return {"//" + key.strip("/"): value for key, value in overrides.items()}
 
 
 class WorkspaceConfig(_Strict):
