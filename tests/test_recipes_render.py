@@ -377,6 +377,17 @@ def test_workspace_renders_internal_project_and_git_describe(make_workspace):
     ]
 
 
+def test_git_build_str_alone_is_enough_to_ask_git(make_workspace):
+    root = make_workspace({"recipes/s/meta.yaml": """\
+        package: {name: s, version: "1.0"}
+        build: {string: "b{{ GIT_BUILD_STR }}"}
+    """})
+    git(root, "tag", "v1.0")
+    commit_all(root, "one more")
+    (recipe,) = render_workspace(load_workspace(root, explicit=True)).recipes
+    assert recipe.data["build"]["string"].startswith("b1_g")
+
+
 def test_warm_render_reuses_the_cache_and_sees_changes(make_workspace):
     root = make_workspace(INTERNAL)
     workspace = load_workspace(root, explicit=True)

@@ -41,7 +41,9 @@ def parse_describe(text: str) -> Describe:
 
 
 def describe_tags(root: Path, path: str = ".") -> Describe:
-    """`git describe --tags --long` of the commit that last touched `path`; empty without a tag."""
+    """`git describe --tags --long HEAD` of the repository holding `path`, as conda-build
+    describes a recipe's source checkout; empty without a tag. Like conda-build's, it moves
+    with every commit: recipes that put GIT_DESCRIBE_NUMBER in a version rebuild each time."""
     import git
 
     repo = _repo(root)

@@ -56,7 +56,7 @@ class Needs(NamedTuple):
     """What rendering a recipe text reads besides the text (found by reading the text once)."""
 
     loads: tuple[tuple[str, ...], ...]  # per `load_file_data` literal: its candidate paths
-    describe: bool  # whether it uses GIT_DESCRIBE_*
+    describe: bool  # whether it uses GIT_DESCRIBE_* or GIT_BUILD_STR
 
 
 def needs_of(raw: RawRecipe) -> Needs:
@@ -64,7 +64,7 @@ def needs_of(raw: RawRecipe) -> Needs:
 
     loads = tuple(tuple(candidate_paths(raw.directory, literal))
                   for literal in _LOADS.findall(raw.text))
-    return Needs(loads, "GIT_DESCRIBE" in raw.text)
+    return Needs(loads, "GIT_DESCRIBE" in raw.text or "GIT_BUILD_STR" in raw.text)
 
 
 def render_salt(base: RenderContext) -> str:
