@@ -97,6 +97,7 @@ def test_resolve_remote_rev_of_a_local_repository(repo):
     assert vcs.resolve_remote_rev(url, "v1.1") == tagged  # the peeled commit, not the tag object
     assert vcs.resolve_remote_rev(url, "main") == head
     assert vcs.resolve_remote_rev(url, head.upper()) == head
+    assert vcs.resolve_remote_rev(url, head[:7]) == head[:7]  # a pinned abbreviation, as written
 
 
 def test_resolve_remote_rev_errors(repo, tmp_path):

@@ -142,7 +142,7 @@ def merge_base(root: Path, ref: str) -> str:
 
 
 def resolve_remote_rev(url: str, rev: str) -> str:
-    """The commit a git source's rev names (`git ls-remote`); a full commit id is returned as is."""
+    """The commit a git source's rev names (`git ls-remote`); a commit id is returned as is."""
     import git
 
     if is_commit_id(rev):
@@ -167,7 +167,9 @@ def parse_ls_remote(text: str, rev: str) -> str | None:
 
 
 def is_commit_id(rev: str) -> bool:
-    return len(rev) == 40 and all(c in "0123456789abcdefABCDEF" for c in rev)
+    """A full or abbreviated (7+ hex digits, as conda-build recipes pin them) commit id: it
+    names one commit, so it is hashed as written instead of asking the remote."""
+    return 7 <= len(rev) <= 40 and all(c in "0123456789abcdefABCDEF" for c in rev)
 
 
 def _git_in(root: Path, *args: str) -> str:
