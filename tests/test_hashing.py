@@ -91,6 +91,18 @@ def test_a_deleted_file_in_a_path_source_changes_its_hash(org):
     assert changed_targets(before, hashes(org)) == {"//internal/own-cli"}
 
 
+def test_an_executable_bit_is_an_input_committed_or_not(org, tmp_path):
+    script = org / "internal/own-cli/src/own_cli/extra.py"
+    write_files(org, {"internal/own-cli/src/own_cli/extra.py": "X = 1\n"})
+    commit_all(org, "a script")
+    plain = hashes(org)
+    script.chmod(0o755)
+    dirty = hashes(org)
+    assert changed_targets(plain, dirty) == {"//internal/own-cli"}
+    commit_all(org, "make it executable")
+    assert hashes(org) == dirty  # git's index marks it as the working copy did
+
+
 def test_two_clones_in_different_paths_have_equal_hashes(org, tmp_path):
     clone = tmp_path / "elsewhere" / "clone"
     clone.parent.mkdir()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestrator import vcs
 from orchestrator.recipes.model import Recipe, Source
 from orchestrator.recipes.render_cache import canonical_digest, recipe_data_digest
 from orchestrator.workspace import WorkspaceConfig
@@ -252,8 +253,6 @@ def git_file_index(root: Path, state=None) -> FileIndex | None:
     """Blob ids of every file git sees under `root` (the index, and the working copy of dirty
     and untracked files); None when `root` is not in a git repository. `state`: a
     `vcs.PendingTreeState` the caller started earlier."""
-    from orchestrator import vcs
-
     state = (state or vcs.start_tree_state(root)).result()
     if state is None:
         return None
@@ -280,12 +279,16 @@ def input_directories(recipes: Iterable[Recipe]) -> list[str]:
 
 
 def blob_id(path: Path) -> str | None:
-    """git's blob id of a file's working copy (a symlink's is its target); None if absent."""
+    """git's blob id of a file's working copy (a symlink's is its target), marked as git's index
+    marks executable files (vcs.EXECUTABLE); None if absent."""
     try:
-        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        link = path.is_symlink()
+        data = os.readlink(path).encode() if link else path.read_bytes()
+        executable = not link and path.stat().st_mode & 0o100
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    return blob + vcs.EXECUTABLE if executable else blob
 
 
 def walk_files(root: Path, directories: Iterable[str] = (".",)) -> list[str]:

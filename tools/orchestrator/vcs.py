@@ -99,16 +99,20 @@ def start_tree_state(root: Path) -> PendingTreeState:
     return PendingTreeState(root)
 
 
+EXECUTABLE = "+x"  # marks the id of an executable file: a lost or gained +x changes the build
+
+
 def parse_ls_files_stage(text: str) -> dict[str, str]:
-    """`<mode> <blob> <stage>\\t<path>` records (NUL-separated) → path → blob; "" when unmerged."""
+    """`<mode> <blob> <stage>\\t<path>` records (NUL-separated) → path → blob (+x when
+    executable); "" when unmerged."""
     blobs: dict[str, str] = {}
     for record in _split_z(text):
         meta, path = record.split("\t", 1)
-        _mode, blob, stage = meta.split(" ")
+        mode, blob, stage = meta.split(" ")
         if stage != "0" or path in blobs:
             blobs[path] = ""
         else:
-            blobs[path] = blob
+            blobs[path] = blob + EXECUTABLE if mode == "100755" else blob
     return blobs
 
 
