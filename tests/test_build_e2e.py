@@ -222,3 +222,21 @@ def test_a_build_over_its_timeout_fails_and_leaves_nothing_running(scenario, tmp
     assert not process_alive(int(pidfile.read_text()))
     (slow_build,) = (p for p in (root / "cache/builds/recipes--slow").iterdir() if p.is_dir())
     assert sorted(p.name for p in slow_build.iterdir()) == ["build.log", "record.json"]
+
+
+def test_an_os_error_in_one_build_fails_that_build_and_the_run_goes_on(scenario):
+    root = scenario(generic("one", "echo one"), generic("two", "echo two"))
+    plan = json.loads(orchestrate(root, "plan", "--format", "json").communicate()[0])
+    one = next(n for n in plan["nodes"] if n["target"] == "//recipes/one")
+    blocker = root / "cache/builds/recipes--one" / one["hash"] / "work"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where the build wants its work directory")
+    out, _ = build(root, "--keep-going", "--report", "report.json", expect=1)
+    assert report(root)["//recipes/one"] == "failed"
+    assert report(root)["//recipes/two"] == "success"
+    assert "File exists" in out
+    from orchestrator import cache
+
+    record = cache.read_record(root / "cache", "//recipes/one", one["hash"])
+    assert record is not None and record.result == "failed"
+    assert "error:" in (blocker.parent / "build.log").read_text()

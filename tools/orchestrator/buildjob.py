@@ -9,6 +9,7 @@ It never raises for a failed build: the result says `failed` with the log's tail
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import cache, proc
-from orchestrator.errors import OrchestratorError
+from orchestrator.errors import BuildError, OrchestratorError
 from orchestrator.publish import publish_atomically
 from orchestrator.scheduler import BuildJob, JobResult
 from orchestrator.workspace import Workspace
@@ -102,15 +103,18 @@ def _reused(context: BuildContext, job: BuildJob) -> JobResult | None:
 
 
 def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
-    paths.reset()
     started = time.monotonic()
     settings = None
     try:
-        _write_header(paths.log, job)
-        from orchestrator import containers
+        try:
+            paths.reset()
+            _write_header(paths.log, job)
+            from orchestrator import containers
 
-        settings = containers.settings_for(context.workspace, job.target)
-        artifacts = _build_and_publish(context, job, paths, settings)
+            settings = containers.settings_for(context.workspace, job.target)
+            artifacts = _build_and_publish(context, job, paths, settings)
+        except OSError as exc:  # a full disk, a permission: this build fails, the run goes on
+            raise BuildError(f"{exc.filename or job.target}: {exc.strerror or exc}") from exc
     except (proc.ProcessFailed, OrchestratorError) as exc:
         if isinstance(exc, proc.ProcessCancelled) or context.cancel.is_set():
             _after_stop(paths, settings, context.run_id)
@@ -193,7 +197,7 @@ def _after_stop(paths: JobPaths, settings: Any, run_id: str) -> None:
 def _failed(context: BuildContext, job: BuildJob, paths: JobPaths, exc: Exception,
             duration: float) -> JobResult:
     if not isinstance(exc, proc.ProcessFailed):  # our own error: into the log, for the record
-        with open(paths.log, "a", encoding="utf-8") as log:
+        with contextlib.suppress(OSError), open(paths.log, "a", encoding="utf-8") as log:
             log.write("\n".join(["error:", *exc.lines()]) + "\n")
     paths.remove_partial()
     _record(context, job, "failed", duration, ())
