@@ -18,6 +18,16 @@ def test_dry_run_prints_the_plan_and_builds_nothing(make_workspace, run_cli):
     assert not (root / "cache/builds").exists()
 
 
+def test_dry_run_with_reports_is_refused_rather_than_silently_writing_nothing(
+    make_workspace, run_cli
+):
+    root = make_workspace(RECIPE)
+    result = run_cli(["-C", root, "build", "--dry-run", "--report", str(root / "r.json")])
+    assert result.code == 2
+    assert result.err.startswith("error: --dry-run builds nothing, so --report and --junit")
+    assert not (root / "r.json").exists()
+
+
 def test_a_remote_target_channel_cannot_be_built_into(make_workspace, run_cli):
     root = make_workspace({
         **RECIPE,

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from orchestrator import cache, report
-from orchestrator.errors import BuildFailed, ChannelError
+from orchestrator.errors import BuildFailed, ChannelError, OrchestratorError
 from orchestrator.scheduler import Event, Outcome, jobs_from_plan, run_jobs
 from orchestrator.workspace import load_workspace
 
@@ -55,6 +55,9 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.dry_run and (args.report or args.junit):
+        raise OrchestratorError("--dry-run builds nothing, so --report and --junit would report "
+                                "nothing (hint: `orchestrate plan --format json` is the plan)")
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     from orchestrator.planning import compute_plan
     from orchestrator.publish import local_channel, reindex_if_stale
