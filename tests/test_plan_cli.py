@@ -226,3 +226,12 @@ def test_a_recipe_skipped_on_this_platform_is_skipped(make_workspace, run_cli):
     assert run_cli(["-C", ws, "plan"]).out.splitlines()[-1] == (
         "6 to build, 0 up to date, 1 skipped on linux-64"
     )
+
+
+def test_an_override_for_no_target_is_an_error(org, run_cli):
+    toml = org / "WORKSPACE.toml"
+    toml.write_text(toml.read_text() + '\n[build.overrides."recipes/nope"]\ntimeout = 5\n')
+    result = run_cli(["-C", org, "plan"])
+    assert result.code == 2
+    assert result.err == (f"error: {toml}: build.overrides: //recipes/nope matches no target "
+                          "(hint: keys are target labels such as //recipes/<directory>)\n")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from orchestrator import vcs
 from orchestrator.channels import read_channels
-from orchestrator.errors import RecipeErrors
+from orchestrator.errors import RecipeErrors, WorkspaceError
 from orchestrator.graph import TargetGraph, build_graph
 from orchestrator.hashing import (
     HASHED_SECTIONS,
@@ -84,6 +84,7 @@ def plan_graph(
     `files`: the file index when the caller read it already; `recipe_digests`: target →
     digest of its rendered recipe (required for recipes without `data`, from the snapshot);
     `graph_key`: the snapshot key the graph was loaded under (then hashes are cached)."""
+    check_overrides(workspace, tg)
     recipes = [tg.recipe(t) for t in tg.graph]
     if files is None:
         files = read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
@@ -102,6 +103,16 @@ def plan_graph(
         tg, selected, hashes, channels,
         platform=workspace.platform, changed=changed, full=full, notices=notices,
     )
+
+
+def check_overrides(workspace: Workspace, tg: TargetGraph) -> None:
+    """An override for a target that does not exist is a typo that would silently not apply."""
+    unknown = sorted(set(workspace.config.build.overrides) - set(tg.graph))
+    if unknown:
+        raise WorkspaceError(
+            f"{workspace.root / WORKSPACE_FILE}: build.overrides: {', '.join(unknown)} "
+            "matches no target (hint: keys are target labels such as //recipes/<directory>)"
+        )
 
 
 def hash_workspace(
