@@ -6,6 +6,8 @@ selectors and Jinja are applied.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from orchestrator.builders.translate import spec, translate
 from orchestrator.errors import BuildError
@@ -111,7 +113,6 @@ def test_specs(written, v1_spec):
 
 
 @pytest.mark.parametrize(("data", "key"), [
-    ({**INTERNAL, "outputs": [{"name": "a"}]}, "`outputs`"),
     ({**INTERNAL, "build": {"number": 0, "ignore_run_exports": ["x"]}},
      "`build.ignore_run_exports`"),
     ({**INTERNAL, "requirements": {"host": ["python"], "bogus": ["x"]}}, "`requirements.bogus`"),
@@ -146,3 +147,140 @@ def test_the_input_tree_is_not_changed():
     before = repr(INTERNAL)
     v1(INTERNAL)
     assert repr(INTERNAL) == before
+
+
+SPLIT = {
+    "package": {"name": "foo-split", "version": "1.2"},
+    "source": {"url": "https://x.invalid/foo-1.2.tar.gz", "sha256": "ab" * 32},
+    "build": {"number": "1"},
+    "outputs": [
+        {"name": "libfoo", "script": "install_lib.sh",
+         "build": {"run_exports": ["libfoo >=1.2,<2.0a0"]},
+         "requirements": {"build": ["make"], "host": ["zlib 1.3"]},
+         "test": {"commands": ["test -f $PREFIX/lib/libfoo.so"]}},
+        {"name": "foo-tools", "version": "1.2.1", "script": ["make -C tools install"],
+         "build": {"noarch": "generic"},
+         "requirements": {"run": ["libfoo ==1.2"]},
+         "about": {"summary": "the tools"}},
+        {"name": "foo", "requirements": ["libfoo ==1.2", "foo-tools ==1.2.1"]},
+    ],
+    "about": {"license": "MIT", "home": "https://acme.invalid"},
+}
+PLANNED = {"libfoo": "h1111111111_1", "foo-tools": "h2222222222_1", "foo": "h3333333333_1"}
+
+
+def v1_split(data, **strings):
+    return translate(data, recipe_file=RECIPE_FILE, recipe_dir=RECIPE_DIR, **strings)
+
+
+def test_a_multi_output_recipe_becomes_a_v1_multi_output_recipe():
+    assert v1_split(SPLIT, build_strings=PLANNED) == {
+        "recipe": {"name": "foo-split", "version": "1.2"},
+        "source": [{"url": "https://x.invalid/foo-1.2.tar.gz", "sha256": "ab" * 32}],
+        "build": {"number": 1},
+        "about": {"license": "MIT", "homepage": "https://acme.invalid"},
+        "outputs": [
+            {"package": {"name": "libfoo", "version": "1.2"},
+             "build": {"number": 1, "script": {"file": "install_lib.sh"},
+                       "string": "h1111111111_1"},
+             "requirements": {"run_exports": ["libfoo >=1.2,<2.0a0"], "build": ["make"],
+                              "host": ["zlib 1.3.*"]},
+             "tests": [{"script": ["test -f $PREFIX/lib/libfoo.so"]}]},
+            {"package": {"name": "foo-tools", "version": "1.2.1"},
+             "build": {"number": 1, "noarch": "generic", "script": ["make -C tools install"],
+                       "string": "h2222222222_1"},
+             "requirements": {"run": ["libfoo ==1.2"]},
+             "about": {"summary": "the tools"}},
+            {"package": {"name": "foo", "version": "1.2"},
+             "build": {"number": 1, "string": "h3333333333_1"},
+             "requirements": {"run": ["libfoo ==1.2", "foo-tools ==1.2.1"]}},
+        ],
+    }
+
+
+def test_without_build_strings_the_outputs_keep_none():
+    assert ["string" in o["build"] for o in v1_split(SPLIT)["outputs"]] == [False] * 3
+
+
+def test_a_lone_build_string_is_for_a_recipe_with_one_output():
+    one = {**SPLIT, "outputs": SPLIT["outputs"][:1]}
+    assert v1_split(one, build_string="h_7")["outputs"][0]["build"]["string"] == "h_7"
+    with pytest.raises(BuildError, match="one build string for 3 outputs"):
+        v1_split(SPLIT, build_string="h_7")
+
+
+def test_build_strings_also_serve_a_recipe_without_outputs():
+    assert v1_split(INTERNAL, build_strings={"own-util": "h_9"})["build"]["string"] == "h_9"
+
+
+def test_an_output_the_plan_does_not_know_is_an_error():
+    with pytest.raises(BuildError) as info:
+        v1_split(SPLIT, build_strings={"libfoo": "h_1", "foo": "h_3"})
+    assert str(info.value) == (f"{RECIPE_FILE}: output `foo-tools` has no build string in the "
+                               "plan (planned: foo, libfoo)")
+
+
+def test_a_skipped_output_is_left_out():
+    outputs = [SPLIT["outputs"][0], {**SPLIT["outputs"][1], "build": {"skip": True}}]
+    translated = v1_split({**SPLIT, "outputs": outputs}, build_strings={"libfoo": "h_1"})
+    assert [o["package"]["name"] for o in translated["outputs"]] == ["libfoo"]
+
+
+def with_output(index, **changes):
+    outputs = [dict(o) for o in SPLIT["outputs"]]
+    outputs[index].update(changes)
+    return {**SPLIT, "outputs": outputs}
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    ({**SPLIT, "requirements": {"host": ["python"]}}, "`requirements` beside `outputs`"),
+    ({**SPLIT, "test": {"commands": ["true"]}}, "`test` beside `outputs`"),
+    ({**SPLIT, "build": {"number": 0, "script": "make install"}},
+     "`build.script` beside `outputs`"),
+    ({**SPLIT, "build": {"noarch": "generic"}}, "`build.noarch` beside `outputs`"),
+    (with_output(2, files=["lib/*"]), "`outputs[2].files`"),
+    (with_output(1, type="wheel"), "`outputs[1].type`"),
+    (with_output(0, build={"script": "make"}), "`outputs[0].build.script` (give the output"),
+    (with_output(0, build={"ignore_run_exports": ["x"]}), "`outputs[0].build.ignore_run_exports`"),
+    (with_output(0, script="install.py"), "`outputs[0].script` `install.py` (only a .sh"),
+    (with_output(0, script="make install"), "`outputs[0].script` `make install` (only a .sh"),
+    (with_output(2, name="foo-split"),
+     "`outputs[2].script` missing on the output named like the top-level package"),
+    (with_output(1, test={"commands": ["x"], "downstreams": ["y"]}),
+     "`outputs[1].test.downstreams`"),
+])
+def test_an_ambiguous_output_is_an_error_naming_key_and_file(data, key):
+    with pytest.raises(BuildError) as info:
+        v1_split(data, build_strings=PLANNED)
+    assert str(info.value).startswith(f"{RECIPE_FILE}: {key}")
+    assert "is not supported by the meta.yaml → recipe.yaml translation" in str(info.value)
+
+
+@pytest.mark.parametrize(("outputs", "message"), [
+    ([{"name": "a", "build": {"skip": True}}], "every output is skipped on this platform"),
+    ([{"script": "a.sh"}], "`outputs[0].name` is missing"),
+    (["libfoo"], "`outputs` must be a list of mappings"),
+    ({"package": None}, "no `package` section"),
+])
+def test_outputs_that_cannot_be_built(outputs, message):
+    data = {**SPLIT, **outputs} if isinstance(outputs, dict) else {**SPLIT, "outputs": outputs}
+    with pytest.raises(BuildError, match=re.escape(message)) as info:
+        v1_split(data)
+    assert str(info.value).startswith(RECIPE_FILE)
+
+
+def test_an_output_named_like_the_package_with_its_own_script_is_fine():
+    translated = v1_split(with_output(0, name="foo-split"))
+    assert translated["outputs"][0]["package"]["name"] == "foo-split"
+
+
+def test_a_multiline_script_stays_inline_commands():
+    data = with_output(0, script="mkdir -p $PREFIX/lib\ncp libfoo.so $PREFIX/lib\n")
+    script = v1_split(data)["outputs"][0]["build"]["script"]
+    assert script == "mkdir -p $PREFIX/lib\ncp libfoo.so $PREFIX/lib\n"
+
+
+def test_the_multi_output_tree_is_not_changed():
+    before = repr(SPLIT)
+    v1_split(SPLIT, build_strings=PLANNED)
+    assert repr(SPLIT) == before

@@ -1,8 +1,12 @@
 """A rendered conda-build recipe (`Recipe.data` of a meta.yaml) → a rattler-build v1 recipe.
 
 Pure: dicts in, dicts out. Every key the translation knows is mapped; any other key is a
-BuildError naming the key and the recipe file, never silently dropped (a dropped `skip`,
-`ignore_run_exports` or `outputs` would produce a different package than conda-build would).
+BuildError naming the key and the recipe file, never silently dropped (a dropped `skip` or
+`ignore_run_exports` would produce a different package than conda-build would).
+A recipe with `outputs:` becomes a v1 multi-output recipe when each output is unambiguous: it
+has its own `script` (a .sh/.bat file of the recipe or inline commands), or none and only
+carries requirements (a metapackage). Whatever would need conda-build's implicit top-level
+build (a top-level script, requirements or test, an output's `files`) is refused.
 Path sources and patches become absolute paths, because the v1 recipe is written elsewhere
 (the job's work dir) than the meta.yaml it comes from.
 """
@@ -19,18 +23,24 @@ from orchestrator.errors import BuildError
 # A conda spec `name 1.2` (version without an operator) means `1.2.*`; v1 specs must say so.
 _BARE_VERSION = re.compile(r"^(\S+)\s+(\d[\w.]*)$")
 _PIP = re.compile(r"^pip(\s|$)")
+_SCRIPT_FILE = re.compile(r"^[\w./-]+\.(sh|bat)$")
 
 
 class Translation:
     """The context of one translation: where the recipe is, for messages and paths."""
 
-    def __init__(self, recipe_file: str, recipe_dir: str):
+    def __init__(self, recipe_file: str, recipe_dir: str, where: str = ""):
         self.recipe_file = recipe_file
         self.recipe_dir = recipe_dir  # absolute, POSIX
+        self.where = where  # the part being translated, e.g. "outputs[1]"; "" for the top
 
-    def unsupported(self, key: str) -> BuildError:
+    def within(self, where: str) -> Translation:
+        return Translation(self.recipe_file, self.recipe_dir, where)
+
+    def unsupported(self, key: str, why: str = "") -> BuildError:
+        key = f"{self.where}.{key}" if self.where else key
         return BuildError(
-            f"{self.recipe_file}: `{key}` is not supported by the meta.yaml → recipe.yaml "
+            f"{self.recipe_file}: `{key}`{why} is not supported by the meta.yaml → recipe.yaml "
             "translation of the rattler-build builder (hint: write this recipe as recipe.yaml "
             "or use the conda-build builder)"
         )
@@ -38,16 +48,26 @@ class Translation:
     def absolute(self, path: str) -> str:
         return posixpath.normpath(posixpath.join(self.recipe_dir, path))
 
-    def check_keys(self, section: str, value: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    def check_keys(self, section: str, value: Mapping[str, Any], known: tuple[str, ...],
+                   why: str = "") -> None:
         for key in value:
             if key not in known:
-                raise self.unsupported(f"{section}.{key}" if section else key)
+                raise self.unsupported(f"{section}.{key}" if section else key, why)
 
 
 def translate(data: Mapping[str, Any], *, recipe_file: str, recipe_dir: str,
-              build_string: str | None = None) -> dict[str, Any]:
-    """The v1 recipe for a rendered meta.yaml tree, with the build string forced if given."""
+              build_string: str | None = None,
+              build_strings: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The v1 recipe for a rendered meta.yaml tree, with build strings forced if given.
+
+    `build_strings` maps output (package) names to build strings; `build_string` alone is for
+    a recipe with one package (or one output)."""
     t = Translation(recipe_file, recipe_dir)
+    if data.get("outputs"):
+        return _multi_output(t, data, build_string, build_strings)
+    if build_strings is not None and build_string is None:
+        build_string = _string_of(t, str((data.get("package") or {}).get("name", "")),
+                                  build_strings)
     t.check_keys("", data, tuple(_SECTIONS))
     v1: dict[str, Any] = {}
     for key, convert in _SECTIONS.items():
@@ -59,6 +79,121 @@ def translate(data: Mapping[str, Any], *, recipe_file: str, recipe_dir: str,
     if build_string is not None:
         v1["build"]["string"] = build_string
     return v1
+
+
+def _multi_output(t: Translation, data: Mapping[str, Any], build_string: str | None,
+                  build_strings: Mapping[str, str] | None) -> dict[str, Any]:
+    """A v1 multi-output recipe: `recipe`, the shared sections, then one entry per output."""
+    top, number = _shared_head(t, data)
+    live = _live_outputs(t, data["outputs"])
+    _check_no_top_level_build(t, top["name"], live)
+    strings = _strings_of(t, [str(o["name"]) for _, o in live], build_string, build_strings)
+    v1: dict[str, Any] = {"recipe": top, "build": {"number": number}}
+    for key in ("source", "about", "extra"):
+        if data.get(key) not in (None, {}, []):
+            _merge(v1, _SECTIONS[key](t, data[key]))
+    v1["outputs"] = [_output(t.within(f"outputs[{i}]"), out, top["version"], number, strings)
+                     for i, out in live]
+    return v1
+
+
+def _shared_head(t: Translation, data: Mapping[str, Any]) -> tuple[dict[str, str], int]:
+    """The recipe's package (name, version) and build number, checked for what v1 can share."""
+    for key in data:
+        if key not in _SHARED:
+            raise t.unsupported(key, " beside `outputs`")
+    if not data.get("package"):
+        raise BuildError(f"{t.recipe_file}: no `package` section")
+    build = dict(data.get("build") or {})
+    t.check_keys("build", build, ("number", "string", "skip"), " beside `outputs`")
+    return _package(t, data["package"])["package"], _build(t, build)["build"]["number"]
+
+
+def _check_no_top_level_build(t: Translation, name: str,
+                              live: list[tuple[int, Mapping[str, Any]]]) -> None:
+    """conda-build gives a script-less output named like the package the files of its implicit
+    top-level build (build.sh): that is no metapackage, and nothing v1 can say."""
+    for i, out in live:
+        if out["name"] == name and out.get("script") in (None, "", []):
+            raise t.within(f"outputs[{i}]").unsupported(
+                "script", " missing on the output named like the top-level package")
+
+
+def _live_outputs(t: Translation, outputs: Any) -> list[tuple[int, Mapping[str, Any]]]:
+    """The outputs not skipped on this platform (the renderer leaves them out of the Recipe)."""
+    if not isinstance(outputs, list) or not all(isinstance(o, Mapping) for o in outputs):
+        raise BuildError(f"{t.recipe_file}: `outputs` must be a list of mappings")
+    for i, out in enumerate(outputs):
+        if not out.get("name"):
+            raise BuildError(f"{t.recipe_file}: `outputs[{i}].name` is missing")
+    live = [(i, o) for i, o in enumerate(outputs) if not _skipped(o.get("build") or {})]
+    if not live:
+        raise BuildError(f"{t.recipe_file}: every output is skipped on this platform "
+                         "(`build: skip`); there is nothing to build")
+    return live
+
+
+def _output(t: Translation, out: Mapping[str, Any], version: str, number: int,
+            strings: Mapping[str, str]) -> dict[str, Any]:
+    t.check_keys("", out, ("name", "version", "script", "build", "requirements", "test",
+                           "about"))
+    name = str(out["name"])
+    build = {"number": number, **(out.get("build") or {})}
+    if "script" in build:
+        raise t.unsupported("build.script", " (give the output its own `script`)")
+    v1: dict[str, Any] = {"package": {"name": name, "version": str(out.get("version", version))}}
+    _merge(v1, _build(t, build))
+    if out.get("script") not in (None, "", []):
+        v1["build"]["script"] = _output_script(t, out["script"])
+    if name in strings:
+        v1["build"]["string"] = strings[name]
+    for key, convert in (("requirements", _output_requirements), ("test", _test),
+                         ("about", _about)):
+        if out.get(key) not in (None, {}, []):
+            _merge(v1, convert(t, out[key]))
+    return v1
+
+
+def _output_script(t: Translation, script: Any) -> Any:
+    """A file of the recipe (conda-build's meaning of `script:`) or a list of commands."""
+    if isinstance(script, list):
+        return [str(line) for line in script]
+    if _SCRIPT_FILE.match(str(script)):
+        return {"file": str(script)}
+    if "\n" in str(script):
+        return str(script)
+    raise t.unsupported("script", f" `{script}` (only a .sh or .bat file, or commands)")
+
+
+def _output_requirements(t: Translation, requirements: Any) -> dict[str, Any]:
+    """An output's requirements; a plain list is its run requirements, as in conda-build."""
+    if isinstance(requirements, list):
+        requirements = {"run": requirements}
+    return _requirements(t, requirements)
+
+
+def _strings_of(t: Translation, names: list[str], build_string: str | None,
+                build_strings: Mapping[str, str] | None) -> dict[str, str]:
+    """Output name → build string to force, from the plan's mapping or a lone build string."""
+    if build_strings is not None:
+        return {name: _string_of(t, name, build_strings) for name in names}
+    if build_string is None:
+        return {}
+    if len(names) != 1:
+        raise BuildError(f"{t.recipe_file}: one build string for {len(names)} outputs "
+                         f"({', '.join(names)}); each output needs its own")
+    return {names[0]: build_string}
+
+
+def _string_of(t: Translation, name: str, build_strings: Mapping[str, str]) -> str:
+    if name not in build_strings:
+        raise BuildError(f"{t.recipe_file}: output `{name}` has no build string in the plan "
+                         f"(planned: {', '.join(sorted(build_strings))})")
+    return build_strings[name]
+
+
+def _skipped(build: Mapping[str, Any]) -> bool:
+    return str(build.get("skip", False)).lower() in ("true", "yes", "1")
 
 
 def _package(t: Translation, package: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,7 +234,7 @@ def _one_source(t: Translation, source: Mapping[str, Any]) -> dict[str, Any]:
 def _build(t: Translation, build: Mapping[str, Any]) -> dict[str, Any]:
     t.check_keys("build", build, ("number", "noarch", "script", "entry_points", "run_exports",
                                   "string", "skip"))
-    if str(build.get("skip", False)).lower() in ("true", "yes", "1"):
+    if _skipped(build):
         raise BuildError(f"{t.recipe_file}: the recipe is skipped on this platform "
                          "(`build: skip`); there is nothing to build")
     out: dict[str, Any] = {"number": int(build.get("number", 0))}
@@ -193,3 +328,5 @@ _SECTIONS: dict[str, Callable[[Translation, Any], dict[str, Any]]] = {
     "about": _about,
     "extra": _extra,
 }
+# What a multi-output recipe may have beside `outputs`: shared by every output in v1 as well.
+_SHARED = ("package", "source", "build", "about", "extra", "outputs")
