@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from orchestrator.builders import BUILDERS, BuildRequest, CondaBuild, RattlerBuild
-from orchestrator.builders.rattler_build import RUNNER
+from orchestrator.builders.rattler_build import RUNNER, translated_recipe
 from orchestrator.builders.translate import translate
 from orchestrator.errors import BuildError
 from orchestrator.recipes.model import Output, Recipe
@@ -122,12 +122,16 @@ def test_a_meta_yaml_is_translated_from_its_rendered_tree(tmp_path):
         recipe_dir=str(root / "recipes/python-six"), build_string="h3333333333_0")
 
 
-def test_a_multi_output_meta_yaml_is_refused(tmp_path):
+def test_a_multi_output_meta_yaml_gets_every_planned_build_string(tmp_path):
+    data = {"package": {"name": "x-split", "version": "1"},
+            "outputs": [{"name": "a", "script": ["touch $PREFIX/a"]},
+                        {"name": "b", "requirements": {"run": ["a ==1"]}}]}
     recipe = Recipe("//recipes/x", "recipes/x/meta.yaml", "meta.yaml",
-                    (Output("a", "1"), Output("b", "1")), data={"package": {}})
-    request = request_for(tmp_path, recipe, {"a": "h_0", "b": "h_0"}, tmp_path)
-    with pytest.raises(BuildError, match=r"recipes/x/meta.yaml: `outputs` is not supported"):
-        RattlerBuild().prepare(request)
+                    (Output("a", "1"), Output("b", "1")), data=data)
+    request = request_for(tmp_path, recipe, {"a": "ha_0", "b": "hb_0"}, tmp_path)
+    outputs = translated_recipe(request)["outputs"]
+    assert [(o["package"]["name"], o["build"]["string"]) for o in outputs] == [
+        ("a", "ha_0"), ("b", "hb_0")]
 
 
 def test_the_invocation_runs_the_runner_with_every_channel_and_variant(tmp_path):

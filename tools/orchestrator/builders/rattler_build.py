@@ -72,13 +72,11 @@ def v1_recipe(request: BuildRequest) -> dict[str, Any]:
 
 
 def translated_recipe(request: BuildRequest) -> dict[str, Any]:
-    """The meta.yaml's rendered tree as a v1 recipe (pure)."""
-    if len(request.recipe.outputs) != 1:
-        raise BuildError(f"{request.recipe.path}: `outputs` is not supported by the "
-                         "meta.yaml → recipe.yaml translation (hint: write it as recipe.yaml)")
+    """The meta.yaml's rendered tree as a v1 recipe (pure), every output with its planned
+    build string."""
     return translate(request.recipe.data, recipe_file=request.recipe.path,
                      recipe_dir=request.recipe_dir.as_posix(),
-                     build_string=request.build_string_of(request.recipe.outputs[0]))
+                     build_strings=dict(request.build_strings))
 
 
 def force_build_strings(recipe: dict[str, Any], request: BuildRequest,
