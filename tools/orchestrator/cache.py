@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from orchestrator.errors import OrchestratorError
+from orchestrator.files import replace_atomically
 
 RECORD = "record.json"
 LOG = "build.log"
@@ -83,19 +83,8 @@ def write_json_atomically(path: Path, data: object) -> None:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """Write beside `path` under a temporary name, then os.replace: readers see all or nothing.
-
-    (Not tempfile.mkstemp: its files are private (0600); these follow the umask like any file.)
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(6)}")
-    try:
-        with open(temp, "x", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    """Readers see the old text or the new, whole (files.replace_atomically)."""
+    replace_atomically(path, text.encode("utf-8"))
 
 
 def read_record(cache_dir: Path, target: str, hash: str) -> BuildRecord | None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from orchestrator.errors import ChannelError
+from orchestrator.files import replace_atomically
 
 REPODATA = "repodata.json"
 HTTP_TIMEOUT = 30.0
@@ -239,16 +238,7 @@ def _write_cache(body_file: Path, meta_file: Path, location: str, body: bytes, h
         "last_modified": headers.get("Last-Modified"),
         "blake2b": hashlib.blake2b(body).hexdigest(),
     }
-    body_file.parent.mkdir(parents=True, exist_ok=True)
-    _replace_atomically(body_file, body)
-    _replace_atomically(meta_file, json.dumps(meta, sort_keys=True).encode())
+    replace_atomically(body_file, body)
+    replace_atomically(meta_file, json.dumps(meta, sort_keys=True).encode())
 
 
-def _replace_atomically(file: Path, data: bytes) -> None:
-    temp = file.with_name(f".{file.name}.tmp-{secrets.token_hex(6)}")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, file)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise

@@ -16,7 +16,6 @@ import json
 import os
 import pickle
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from typing import Any, NamedTuple
 import xxhash
 
 from orchestrator.errors import RecipeError
+from orchestrator.files import replace_atomically
 from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.discover import FoundRecipe, find_recipes, read_recipe
 from orchestrator.recipes.model import Output, RawRecipe, Recipe, Requirement, Source
@@ -233,18 +233,9 @@ def save_index(cache_dir: Path, index: dict[str, Needs]) -> None:
 
 
 def write_atomically(target: Path, *values: object) -> None:
-    """`values` pickled one after the other into `target`: a temporary file beside it, then
-    os.replace (readers see the old file or the new one, whole)."""
+    """`values` pickled one after the other into `target`, replaced whole."""
     document = b"".join(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL) for v in values)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(document)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_atomically(target, document)
 
 
 def _encode(r: Recipe) -> tuple:
