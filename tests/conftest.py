@@ -166,3 +166,16 @@ def process_alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def run_shell_job(command: str, log: Path, cancel) -> tuple[str, str]:
+    """A scheduler job's real work in tests: `sh -c command` through proc.py → (status, reason)."""
+    from orchestrator import proc
+
+    try:
+        proc.run(["sh", "-c", command], log=log, cancel=cancel, grace=1)
+    except proc.ProcessCancelled:
+        return "cancelled", "cancelled"
+    except proc.ProcessFailed as exc:
+        return "failed", str(exc)
+    return "success", ""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import cloudpickle
 import pytest
-from orchestrator import proc
+from conftest import run_shell_job
 from orchestrator.executors import EXECUTORS
 from orchestrator.executors.dask import DaskExecutor, RemoteCancel
 from orchestrator.scheduler import BuildJob, JobResult, run_jobs
@@ -38,14 +38,8 @@ def shell_job(context: ShellContext, job: BuildJob) -> JobResult:
     log = context.tmp / f"{name}.log"
     start = time.time()
     (context.tmp / f"{name}.pid").write_text(str(os.getpid()))
-    try:
-        proc.run(["sh", "-c", context.commands.get(job.target, "sleep 0.3")], log=log,
-                 cancel=context.cancel, grace=1)
-        status, reason = "success", ""
-    except proc.ProcessCancelled:
-        status, reason = "cancelled", "cancelled"
-    except proc.ProcessFailed as exc:
-        status, reason = "failed", str(exc)
+    status, reason = run_shell_job(context.commands.get(job.target, "sleep 0.3"), log,
+                                   context.cancel)
     (context.tmp / f"{name}.span").write_text(f"{start} {time.time()}")
     return JobResult(job.target, status, time.time() - start, reason)
 

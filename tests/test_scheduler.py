@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from orchestrator import proc
+from conftest import run_shell_job
 from orchestrator.executors import EXECUTORS
 from orchestrator.scheduler import BuildJob, JobResult, critical_path, jobs_from_plan, run_jobs
 
@@ -31,14 +31,8 @@ class Shell:
     def __call__(self, job: BuildJob) -> JobResult:
         log = self.tmp_path / f"{job.target.strip('/')}.log"
         start = time.monotonic()
-        try:
-            proc.run(["sh", "-c", self.commands.get(job.target, "sleep 0.2")], log=log,
-                     cancel=self.cancel, grace=1)
-            status, reason = "success", ""
-        except proc.ProcessCancelled:
-            status, reason = "cancelled", "cancelled"
-        except proc.ProcessFailed as exc:
-            status, reason = "failed", str(exc)
+        status, reason = run_shell_job(self.commands.get(job.target, "sleep 0.2"), log,
+                                       self.cancel)
         with self.lock:
             self.spans.append(Span(job.target, start, time.monotonic()))
         return JobResult(job.target, status, time.monotonic() - start, reason)
