@@ -179,3 +179,35 @@ def run_shell_job(command: str, log: Path, cancel) -> tuple[str, str]:
     except proc.ProcessFailed as exc:
         return "failed", str(exc)
     return "success", ""
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+
+
+def conda_build_env_dir() -> Path | None:
+    """The conda-build environment (`make conda-build`), or None when it is not there."""
+    env = Path(os.environ.get("ORCHESTRATE_CONDA_BUILD_ENV", REPO_ROOT / ".venv-conda-build"))
+    return env if (env / "bin" / "conda-build").exists() else None
+
+
+@pytest.fixture(scope="session")
+def conda_build_env() -> Path:
+    """The conda-build environment's directory; skips without it, fails instead when
+    ORCHESTRATE_REQUIRE_CONDA_BUILD=1 (as .ci/run sets)."""
+    env = conda_build_env_dir()
+    if env is None:
+        message = "no conda-build environment (make conda-build)"
+        if os.environ.get("ORCHESTRATE_REQUIRE_CONDA_BUILD") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return env
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    """../shared/corpus (50 conda-forge feedstocks and conda-forge's pinning file)."""
+    corpus = SHARED / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    return corpus
