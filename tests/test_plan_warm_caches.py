@@ -207,19 +207,55 @@ def test_changed_renderer_code_misses_every_entry(org, run_cli, monkeypatch):
 def test_unreadable_cache_files_are_misses(org, run_cli):
     first = plan(run_cli, org)
     for name in (INDEX_FILE, render_cache.CACHE_FILE, SNAPSHOT_FILE, HASHES_FILE):
-        (org / "cache" / name).write_bytes(b"not a pickle")
+        (org / "cache" / name).write_bytes(b"not a cache file")
     assert plan(run_cli, org) == first
     assert plan(run_cli, org) == first
 
 
 def test_cache_files_of_the_wrong_shape_are_misses(org, run_cli):
+    # Changed with issue 9: cache files are msgpack with a header, no longer pickles.
+    from orchestrator import cachefile
+
     first = plan(run_cli, org)
-    (org / "cache" / INDEX_FILE).write_bytes(pickle.dumps({"some key": 1}))
-    for name in (SNAPSHOT_FILE, HASHES_FILE):  # the right key, a value of another shape
-        with open(org / "cache" / name, "rb") as handle:
-            key = pickle.load(handle)
-        (org / "cache" / name).write_bytes(pickle.dumps(key) + pickle.dumps(["not", "it"]))
+    files = {INDEX_FILE: "render-index", render_cache.CACHE_FILE: "render-entries",
+             SNAPSHOT_FILE: "graph-snapshot", HASHES_FILE: "target-hashes"}
+    for name, kind in files.items():  # the right header and key, a value of another shape
+        key = cachefile.read_key(org / "cache" / name, kind)
+        assert key is not None
+        cachefile.write(org / "cache" / name, kind, key, {"some key": [1, {"not": "it"}]})
     assert plan(run_cli, org) == first
+    for name, kind in files.items():
+        key = cachefile.read_key(org / "cache" / name, kind)
+        cachefile.write(org / "cache" / name, kind, key, ["not", "it"])
+    assert plan(run_cli, org) == first
+
+
+class Payload:
+    """What a hostile commit could hold: a pickle that runs a command when loaded."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "ran"))
+
+
+@pytest.mark.parametrize("committed", ["graph.pickle", "hashes.pickle", "recipes.pickle",
+                                       "index.pickle", "graph.msgpack", "recipes.msgpack"])
+def test_a_committed_pickle_under_cache_runs_nothing(org, run_cli, tmp_path, committed):
+    """A fresh clone whose repository holds cache/render/<file> as a pickle payload: `plan`,
+    `graph` and `why` answer as on a clean clone, and the payload never runs."""
+    first = {args: run(run_cli, org, *args) for args in COMMANDS}
+    shutil.rmtree(org / "cache")
+    marker = tmp_path / "payload-ran"
+    hostile = org / "cache" / "render" / committed
+    hostile.parent.mkdir(parents=True)
+    hostile.write_bytes(pickle.dumps(Payload(marker)))
+    git(org, "add", "-f", hostile)
+    commit_all(org, "a cache file from a hostile contributor")
+    for args in COMMANDS:
+        assert run(run_cli, org, *args) == first[args]
+    assert not marker.exists()
 
 
 def test_outside_git_the_caches_key_recipes_by_their_text(make_workspace, run_cli):

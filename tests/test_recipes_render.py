@@ -392,7 +392,7 @@ def test_warm_render_reuses_the_cache_and_sees_changes(make_workspace):
     root = make_workspace(INTERNAL)
     workspace = load_workspace(root, explicit=True)
     cold = render_workspace(workspace)
-    cache_file = root / "cache/render/recipes.pickle"
+    cache_file = root / "cache/render/recipes.msgpack"
     stamp = cache_file.stat().st_mtime_ns
     warm = render_workspace(workspace)
     assert warm.recipes == cold.recipes and cache_file.stat().st_mtime_ns == stamp

@@ -4,17 +4,18 @@
 and the hashes in `hashing.py`. Git's view of the files is read once per run and serves
 discovery, the render cache keys and the hashes.
 
-The graph snapshot (`cache/render/graph.pickle`) is the graph of the last run with the digest of
-each rendered recipe, keyed by the render keys of every recipe (their texts, the files they
-load, the file lists of their directories) and the code that built it: a warm `plan`, `why`
-or `graph` reads it instead of the render cache and `build_graph`. Its recipes carry no `data`
-(hashes use the digests): what needs `data` (builders) renders through `compute_plan`.
+The graph snapshot (`cache/render/graph.msgpack`, data only: cachefile.py) is the graph of
+the last run with the digest of each rendered recipe, keyed by the render keys of every recipe
+(their texts, the files they load, the file lists of their directories) and the code that built
+it: a warm `plan`, `why` or `graph` reads it instead of the render cache and `build_graph`. Its
+recipes carry no `data` (hashes use the digests): what needs `data` (builders) renders through
+`compute_plan`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator import vcs
@@ -35,6 +36,7 @@ from orchestrator.hashing import (
 from orchestrator.plan import Plan, make_plan, select_targets
 from orchestrator.recipes.model import Recipe
 from orchestrator.recipes.render_cache import RenderKeys
+from orchestrator.snapshot import Snapshot, strings_map
 from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
 GLOBAL_INPUTS = (WORKSPACE_FILE,)  # a change here may concern every target
@@ -127,8 +129,8 @@ def hash_workspace(
     recipes = {t: tg.recipe(t) for t in tg.graph}
     commits = resolve_git_sources(recipes.values(), offline, notices)
     key = graph_key and hashes_key(graph_key, files, (workspace.config, version, commits))
-    cached = read_cached(workspace.cache_dir / HASHES_FILE, key) if key else None
-    if isinstance(cached, dict):
+    cached = read_hashes(workspace.cache_dir / HASHES_FILE, key) if key else None
+    if cached is not None:
         return cached
     configs = build_configs(workspace, tg, version)
     hashes = hash_targets(
@@ -141,7 +143,7 @@ def hash_workspace(
         recipe_digests,
     )
     if key:
-        save_cached(workspace.cache_dir / HASHES_FILE, key, hashes)
+        save_cached(workspace.cache_dir / HASHES_FILE, HASHES_KIND, key, hashes)
     return hashes
 
 
@@ -219,24 +221,19 @@ def resolve_git_sources(
 
 # ---------------------------------------------------------------- graph snapshot
 
-SNAPSHOT_FILE = "render/graph.pickle"
-HASHES_FILE = "render/hashes.pickle"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    graph: TargetGraph  # recipes without `data`
-    digests: Mapping[str, str]  # target → digest of its rendered recipe
+SNAPSHOT_FILE = "render/graph.msgpack"
+HASHES_FILE = "render/hashes.msgpack"
 
 
 def snapshot_key(render_keys_digest: str) -> str:
     """The render keys and the code that turns rendered recipes into a graph."""
     import xxhash
 
-    from orchestrator import graph
+    from orchestrator import cachefile, graph, snapshot
     from orchestrator.recipes.render_cache import CODE_VERSION
 
-    code = Path(graph.__file__).read_bytes() + Path(__file__).read_bytes()
+    code = b"".join(Path(m.__file__).read_bytes() for m in (graph, cachefile, snapshot))
+    code += Path(__file__).read_bytes()
     return xxhash.xxh3_128_hexdigest(repr((render_keys_digest, CODE_VERSION)).encode() + code)
 
 
@@ -254,79 +251,63 @@ def prepare(workspace: Workspace) -> Prepared:
     """Git's files, the render keys and the snapshot if it still holds. Git lists the files in
     its own processes meanwhile the snapshot and the render index are read (2 cores: the
     reads cost nothing more), and the snapshot is used only if its key matches."""
-    from orchestrator.recipes.render_cache import load_index, render_keys
+    from orchestrator import cachefile
+    from orchestrator.recipes.render_cache import collector_paused, load_index, render_keys
 
     pending = vcs.start_tree_state(workspace.root)
-    saved = read_saved(workspace.cache_dir / SNAPSHOT_FILE)
+    with collector_paused():
+        saved = cachefile.read(workspace.cache_dir / SNAPSHOT_FILE, SNAPSHOT_KIND, tuples=True)
     index = load_index(workspace.cache_dir)
     files = git_file_index(workspace.root, pending)
     keys = render_keys(workspace, files.digests if files else None, index)
     key = snapshot_key(keys.digest())
-    valid = saved is not None and saved[0] == key and isinstance(saved[1], Snapshot)
-    return Prepared(files, keys, key, saved[1] if valid else None)
+    snapshot = decode_snapshot(saved[1]) if saved is not None and saved[0] == key else None
+    return Prepared(files, keys, key, snapshot)
+
+
+SNAPSHOT_KIND = "graph-snapshot"
+HASHES_KIND = "target-hashes"
 
 
 def save_snapshot(cache_dir: Path, key: str, tg: TargetGraph, digests: Mapping[str, str]) -> None:
-    """The graph without the recipes' `data` (the bulk of it), replaced atomically. The
-    recipes from the render cache share equal requirements (see `render_cache._decode`), and
-    so does the pickle: 3,000 requirement objects to load for 5,000 recipes, not 40,000."""
-    import networkx as nx
+    """The graph without the recipes' `data` (the bulk of it), as plain arrays."""
+    from orchestrator import snapshot
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from((t, {"recipe": replace(r, data={})}) for t, r in tg.graph.nodes("recipe"))
-    graph.add_edges_from(tg.graph.edges(data=True))
-    light = TargetGraph(graph, dict(tg.producers), dict(tg.external))
-    save_cached(cache_dir / SNAPSHOT_FILE, key, Snapshot(light, dict(digests)))
+    save_cached(cache_dir / SNAPSHOT_FILE, SNAPSHOT_KIND, key, snapshot.encode(tg, digests))
 
 
-def read_cached(file: Path, key: str):
-    """The value saved in `file` under `key`; None when absent, saved under another key, or
-    unreadable (a cache file written by other code is just a miss)."""
-    saved = read_saved(file, key)
-    return saved[1] if saved is not None else None
-
-
-def read_saved(file: Path, key: str | None = None) -> tuple[str, object] | None:
-    """(key, value) as saved in `file` (the value is read only if the key is `key`, when
-    given); None when absent, unreadable or saved under another key."""
-    import pickle
-
-    from orchestrator.recipes.render_cache import collector_paused
+def decode_snapshot(value) -> Snapshot | None:
+    """The snapshot saved by `save_snapshot`; None when it is of another shape."""
+    from orchestrator import snapshot
+    from orchestrator.cachefile import SHAPE_ERRORS
 
     try:
-        with open(file, "rb") as handle:
-            found = pickle.load(handle)
-            if key is not None and found != key:
-                return None
-            with collector_paused():
-                return found, pickle.load(handle)
-    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
-            pickle.UnpicklingError):
+        return snapshot.decode(value)
+    except SHAPE_ERRORS:
         return None
 
 
-def saved_key(file: Path) -> str | None:
-    """The key `file` was saved under, reading nothing else."""
-    import pickle
+def read_hashes(file: Path, key: str) -> dict[str, str] | None:
+    """The target hashes saved under `key`; None when absent, under another key or malformed."""
+    from orchestrator import cachefile
 
+    saved = cachefile.read(file, HASHES_KIND, key)
     try:
-        with open(file, "rb") as handle:
-            return pickle.load(handle)
-    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
-            pickle.UnpicklingError):
+        return strings_map(saved[1]) if saved is not None else None
+    except cachefile.SHAPE_ERRORS:
         return None
 
 
-def save_cached(file: Path, key: str, value: object) -> None:
-    """`value` saved under `key` (the key first, so a reader can check it alone): check, lock,
+def save_cached(file: Path, kind: str, key: str, value: object) -> None:
+    """`value` saved under `key` (in the header, so a reader can check it alone): check, lock,
     check again, then replace the file atomically; readers never wait for the lock."""
     from filelock import FileLock
 
-    from orchestrator.recipes.render_cache import write_atomically
+    from orchestrator import cachefile
 
-    if saved_key(file) == key:
+    if cachefile.read_key(file, kind) == key:
         return
     file.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{file}.lock"):
-        if saved_key(file) != key:
-            write_atomically(file, key, value)
+        if cachefile.read_key(file, kind) != key:
+            cachefile.write(file, kind, key, value)

@@ -4,8 +4,9 @@ content-keyed render cache and the process pool for misses.
 A rendered recipe is keyed by everything it is a function of: the renderer's code, the
 recipe's label, path, format and text, the platform and variant, the files it loads and git
 describe when it uses them. The text is known by its git blob id when the caller has git's
-file list, so a warm run reads no recipe: `index.pickle` remembers what each recipe text reads
-(its `Needs`), `recipes.pickle` holds the rendered entries. Both files are replaced atomically.
+file list, so a warm run reads no recipe: `index.msgpack` remembers what each recipe text reads
+(its `Needs`), `recipes.msgpack` holds the rendered entries. Both are data only (cachefile.py:
+nothing read from them can run code) and replaced atomically.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import gc
 import hashlib
 import json
 import os
-import pickle
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 
 import xxhash
 
+from orchestrator import cachefile
 from orchestrator.errors import RecipeError
-from orchestrator.files import replace_atomically
 from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.discover import FoundRecipe, find_recipes, read_recipe
 from orchestrator.recipes.model import Output, RawRecipe, Recipe, Requirement, Source
@@ -41,14 +41,13 @@ def _code_version() -> str:
 
 
 CODE_VERSION = _code_version()
-CACHE_FILE = "render/recipes.pickle"
-INDEX_FILE = "render/index.pickle"
+CACHE_FILE = "render/recipes.msgpack"
+INDEX_FILE = "render/index.msgpack"
 PARALLEL_FROM = 200  # below this, starting processes costs more than it saves
 _LOADS = re.compile(r"""load_file_data\(\s*['"]([^'"]+)['"]""")
 
 # ("ok", (Recipe without files, recipe_data_digest(data))) or ("error", (file, message, line,
-# hint)); on disk a Recipe is plain tuples (see `_encode`): unpickling tuples is ~6x faster than
-# dataclasses (5,000 recipes: ~40 ms + ~80 ms to rebuild the records, against ~250 ms).
+# hint)); on disk a Recipe is plain arrays (see `encode_recipe`).
 Entry = tuple[str, object]
 
 
@@ -161,13 +160,13 @@ def _render_chunk_encoded(chunk: list[tuple[RawRecipe, RenderContext]]) -> list[
 
 
 def _encoded(entry: Entry) -> Entry:
-    return (entry[0], (_encode(entry[1][0]), entry[1][1])) if entry[0] == "ok" else entry
+    return (entry[0], (encode_recipe(entry[1][0]), entry[1][1])) if entry[0] == "ok" else entry
 
 
 def _decoded(entry: Entry, shared: dict[tuple, Requirement] | None = None) -> Entry:
     if entry[0] != "ok":
         return entry
-    return entry[0], (_decode(entry[1][0], shared), entry[1][1])
+    return entry[0], (decode_recipe(entry[1][0], shared), entry[1][1])
 
 
 def render_entries(work: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
@@ -186,36 +185,51 @@ def render_entries(work: list[tuple[RawRecipe, RenderContext]]) -> list[Entry]:
 
 
 def load_cache(cache_dir: Path) -> dict[str, Entry]:
-    try:
-        with open(cache_dir / CACHE_FILE, "rb") as handle, collector_paused():
-            version, entries = pickle.load(handle)
-    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+    """key → entry as last saved by this renderer's code; {} when absent or of another shape."""
+    with collector_paused():
+        saved = cachefile.read(cache_dir / CACHE_FILE, "render-entries", CODE_VERSION)
+    if saved is None:
         return {}  # no cache yet, or unreadable: render again
-    if version != CODE_VERSION:
-        return {}
     shared: dict[tuple, Requirement] = {}
-    return {key: _decoded(entry, shared) for key, entry in entries.items()}
+    try:
+        return {key: _decoded(_entry(entry), shared) for key, entry in saved[1].items()}
+    except cachefile.SHAPE_ERRORS:
+        return {}
+
+
+def _entry(value: list) -> Entry:
+    kind, body = value
+    if kind not in ("ok", "error"):
+        raise ValueError(f"not an entry: {kind!r}")
+    return kind, tuple(body)
 
 
 def save_cache(cache_dir: Path, entries: dict[str, Entry]) -> None:
     """Write all entries as one file: a temporary file, then os.replace (atomic)."""
     encoded = {key: _encoded(entry) for key, entry in entries.items()}
-    write_atomically(cache_dir / CACHE_FILE, (CODE_VERSION, encoded))
+    cachefile.write(cache_dir / CACHE_FILE, "render-entries", CODE_VERSION, encoded)
 
 
 def load_index(cache_dir: Path) -> dict[str, Needs]:
     """text key → Needs, as last saved (the keys hold CODE_VERSION)."""
+    with collector_paused():
+        saved = cachefile.read(cache_dir / INDEX_FILE, "render-index", CODE_VERSION)
     try:
-        with open(cache_dir / INDEX_FILE, "rb") as handle, collector_paused():
-            return {key: Needs._make(needs) for key, needs in pickle.load(handle).items()}
-    except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
-        return {}  # no index yet, or not one this code wrote: read the recipes again
+        return {key: _needs(*needs) for key, needs in saved[1].items()} if saved else {}
+    except cachefile.SHAPE_ERRORS:
+        return {}  # not one this code wrote: read the recipes again
+
+
+def _needs(loads: list, describe: bool) -> Needs:
+    if not isinstance(describe, bool):
+        raise TypeError("describe is not a bool")
+    return Needs(tuple(tuple(str(p) for p in candidates) for candidates in loads), describe)
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No garbage collection while unpickling, and what was loaded is then left out of later
-    collections (`gc.freeze`): a cache makes many long-lived acyclic objects, which the
+    """No garbage collection while loading a cache, and what was loaded is then left out of
+    later collections (`gc.freeze`): a cache makes many long-lived acyclic objects, which the
     collector would walk again and again (it halves the time of loading 5,000 recipes, and
     spares each later collection of the run walking them)."""
     was_enabled = gc.isenabled()
@@ -229,16 +243,12 @@ def collector_paused() -> Iterator[None]:
 
 
 def save_index(cache_dir: Path, index: dict[str, Needs]) -> None:
-    write_atomically(cache_dir / INDEX_FILE, {k: tuple(v) for k, v in index.items()})
+    cachefile.write(cache_dir / INDEX_FILE, "render-index", CODE_VERSION,
+                    {k: tuple(v) for k, v in index.items()})
 
 
-def write_atomically(target: Path, *values: object) -> None:
-    """`values` pickled one after the other into `target`, replaced whole."""
-    document = b"".join(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL) for v in values)
-    replace_atomically(target, document)
-
-
-def _encode(r: Recipe) -> tuple:
+def encode_recipe(r: Recipe) -> tuple:
+    """A Recipe as plain arrays (its `files` are not kept: the caller knows them)."""
     outputs = tuple((o.name, o.version, o.build_number, o.noarch,
                      tuple((q.name, q.spec, q.section) for q in o.requirements), o.run_exports)
                     for o in r.outputs)
@@ -247,17 +257,33 @@ def _encode(r: Recipe) -> tuple:
     return r.target, r.path, r.format, outputs, sources, r.skipped, r.variant, r.data
 
 
-def _decode(value: tuple, shared: dict[tuple, Requirement] | None = None) -> Recipe:
-    """A Recipe from `_encode`'s tuples; equal requirements become one object across the
-    recipes decoded with one `shared` dict (5,000 recipes: ~40,000 requirements, ~3,000
-    distinct)."""
+
+def decode_recipe(value, shared: dict[tuple, Requirement] | None = None) -> Recipe:
+    """A Recipe from `encode_recipe`'s arrays (tuples, or lists once read back); equal
+    requirements become one object across the recipes decoded with one `shared` dict
+    (5,000 recipes: ~40,000 requirements, ~3,000 distinct)."""
     shared = {} if shared is None else shared
     target, path, format_, outputs, sources, skipped, variant, data = value
+    if not isinstance(data, dict):
+        raise TypeError("recipe data is not a map")
     return Recipe(target, path, format_, tuple(
-        Output(n, v, b, a, tuple(shared.get(q) or shared.setdefault(q, Requirement(*q))
-                                 for q in reqs), exports)
-        for n, v, b, a, reqs, exports in outputs), tuple(Source(*s) for s in sources),
-        (), skipped, variant, data)
+        Output(n, v, b, a, requirements_of(reqs, shared), tuple(exports))
+        for n, v, b, a, reqs, exports in outputs), tuple(_source(*s) for s in sources),
+        (), bool(skipped), tuple((k, v) for k, v in variant), data)
+
+
+
+def requirements_of(reqs, shared: dict[tuple, Requirement]) -> tuple[Requirement, ...]:
+    """Requirement objects from (name, spec, section) arrays, one object per distinct value."""
+    found = []
+    for q in reqs:
+        q = tuple(q)
+        found.append(shared.get(q) or shared.setdefault(q, Requirement(*q)))
+    return tuple(found)
+
+
+def _source(kind, url, sha256, path, git_rev, patches, target_directory) -> Source:
+    return Source(kind, url, sha256, path, git_rev, tuple(patches), target_directory)
 
 
 def as_result(entry: Entry, files: tuple[str, ...]) -> Recipe | RecipeError:
