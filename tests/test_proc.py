@@ -111,3 +111,49 @@ def test_background_leftovers_of_a_finished_child_are_ended(tmp_path):
     proc.run(["sh", "-c", f"sleep 100 & echo $! > {pidfile}"], log=tmp_path / "log")
     time.sleep(0.2)
     assert not process_alive(int(pidfile.read_text()))
+
+
+def _processes_with_env(marker: str) -> list[int]:
+    """The live processes whose environment holds `marker` (what every descendant inherits)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes():
+                stat = (environ.parent / "stat").read_text().rsplit(")", 1)[1].split()
+                if stat[0] != "Z":
+                    found.append(int(environ.parent.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
+def test_a_killed_caller_takes_its_childrens_groups_with_it(tmp_path, sig):
+    """orchestrate killed by any signal (SIGKILL too): the child and the grandchild, in their
+    own session, die with it instead of running on (issue 9: 14 of 15 trials left orphans)."""
+    pidfile = tmp_path / "pids"
+    marker = f"ORCHESTRATE_TEST_RUN={os.getpid()}-{sig.name}-{time.monotonic_ns()}"
+    code = (
+        "from pathlib import Path; from orchestrator import proc\n"
+        f"proc.run({_spawner(pidfile)!r}, log=Path({str(tmp_path / 'log')!r}))\n"
+    )
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    parent = subprocess.Popen([sys.executable, "-c", code], env=env)
+    pids = _pids_when_written(pidfile)
+    assert len(_processes_with_env(marker)) >= 3  # the caller, the shell, the sleep
+    parent.send_signal(sig)
+    parent.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while _processes_with_env(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_with_env(marker) == []
+    assert not any(process_alive(p) for p in pids)
+
+
+def test_a_finished_run_leaves_no_watchdog(tmp_path):
+    marker = f"ORCHESTRATE_TEST_RUN={os.getpid()}-watchdog-{time.monotonic_ns()}"
+    name, value = marker.split("=")
+    proc.run(["true"], log=tmp_path / "log", env={**os.environ, name: value})
+    assert _processes_with_env(marker) == []
+    children = Path(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children")
+    assert children.read_text().split() == []

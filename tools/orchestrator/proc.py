@@ -2,7 +2,8 @@
 
 Every child starts in its own session (so its own process group); on timeout, cancellation or
 Ctrl-C the whole group gets SIGTERM, then SIGKILL after a grace period, so a build's
-grandchildren (compilers, `docker run`, test runners) never outlive it.
+grandchildren (compilers, `docker run`, test runners) never outlive it. When orchestrate itself
+dies, even by SIGKILL, the child's group is killed too (lifeline.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator import lifeline
 from orchestrator.errors import BuildError
 
 POLL_SECONDS = 0.05
@@ -83,7 +85,30 @@ def run(
     with open(log, "ab") as out:
         out.write(f"$ {shlex.join(argv)}\n".encode())
         out.flush()
-        child = _spawn(argv, out, env, cwd)
+        watchdog = lifeline.start()
+        try:
+            child = _spawn(argv, out, env, cwd)
+        except BaseException:
+            watchdog.release()
+            raise
+    try:
+        watchdog.arm(child.pid)
+        code = _finish(child, started, timeout, cancel, grace)
+    except BaseException:
+        kill_group(child, grace)  # e.g. Ctrl-C right after the start
+        raise
+    finally:
+        watchdog.release()
+    if code is None:
+        raise _stopped(argv, log, timeout, cancel)
+    if code != 0:
+        raise ProcessFailed(argv, code, log_tail(log), log)
+    return Completed(tuple(argv), code, time.monotonic() - started, log)
+
+
+def _finish(child, started, timeout, cancel, grace) -> int | None:
+    """The child's return code once its group is gone; None when it was stopped (timeout,
+    cancel), and on any exception (Ctrl-C) its group is killed before it propagates."""
     try:
         code = _wait(child, started, timeout, cancel)
     except BaseException:
@@ -91,11 +116,9 @@ def run(
         raise
     if code is None:
         kill_group(child, grace)
-        raise _stopped(argv, log, timeout, cancel)
+        return None
     _reap_group(child.pid)
-    if code != 0:
-        raise ProcessFailed(argv, code, log_tail(log), log)
-    return Completed(tuple(argv), code, time.monotonic() - started, log)
+    return code
 
 
 def _spawn(argv, out, env, cwd) -> subprocess.Popen:
@@ -103,6 +126,7 @@ def _spawn(argv, out, env, cwd) -> subprocess.Popen:
         return subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
+            preexec_fn=lifeline.die_with_parent,
         )
     except OSError as exc:
         raise ProcessFailed(argv, None, (), None, f"could not start: {exc.strerror}") from None
