@@ -155,8 +155,9 @@ def count_builds(plan_json: str) -> int:
 
 
 def publish_everything(root: Path, document: dict) -> None:
-    """Make the workspace's target channel hold every output the plan names (repodata only),
-    so that a warm plan is the no-op of an organization whose packages are all published."""
+    """Make the workspace's target channel hold every output the plan names (repodata and a
+    one-byte file each: a listed file must be there), so that a warm plan is the no-op of an
+    organization whose packages are all published."""
     nodes = document["nodes"]
     by_subdir: dict[str, dict] = {}
     for node in nodes.values() if isinstance(nodes, dict) else nodes:
@@ -170,6 +171,8 @@ def publish_everything(root: Path, document: dict) -> None:
     channel = root / "channel"
     for subdir in {"noarch", "linux-64", *by_subdir}:
         write_repodata(channel / subdir, subdir, by_subdir.get(subdir, {}))
+        for filename in by_subdir.get(subdir, {}):
+            (channel / subdir / filename).write_bytes(b"\0")
 
 
 def write_repodata(directory: Path, subdir: str, packages: dict) -> None:

@@ -26,6 +26,9 @@ def write_repodata(channel, subdir, conda=(), tar=()):
     (channel / subdir).mkdir(parents=True, exist_ok=True)
     (channel / subdir / "repodata.json").write_text(
         json.dumps({"info": {"subdir": subdir}, **records}))
+    for section in records.values():  # a local channel's listed file must be there (issue 9)
+        for filename, record in section.items():
+            (channel / subdir / filename).write_bytes(b"\0" * record["size"])
 
 
 @pytest.fixture

@@ -141,6 +141,8 @@ def publish_outputs(channel: Path, nodes: list[dict]) -> None:
                     "repodata_version": 1}
         (channel / subdir).mkdir(parents=True, exist_ok=True)
         (channel / subdir / "repodata.json").write_text(json.dumps(repodata, indent=1))
+        for filename, record in records.items():  # a listed file must be there (issue 9)
+            (channel / subdir / filename).write_bytes(b"\0" * record["size"])
 
 
 def package_record(out: dict) -> dict:

@@ -85,3 +85,16 @@ class BuildFailed(OrchestratorError):
     """One or more builds failed; the run summary says which."""
 
     exit_code = 1
+
+
+class ChannelProblems(OrchestratorError):
+    """`orchestrate verify` found a channel that does not tell the truth: one line each."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list):
+        self.problems = problems
+        super().__init__(f"{len(problems)} channel problem(s)")
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]

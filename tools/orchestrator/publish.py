@@ -4,13 +4,14 @@ A package is copied to `<subdir>/.<name>.tmp-<random>` and moved to its name wit
 so a reader never sees half a package. The subdir is then re-indexed under a file lock on the
 channel: py-rattler's indexer runs on a staging copy (hard links) of the subdirs, and each new
 repodata.json replaces the old one with os.replace, so it is never seen half-written and never
-lists a file that is not there.
+lists a file that is not there. Before indexing, every file repodata.json does not vouch for
+(by size and sha256) is read whole, and one that cannot be read is quarantined
+(channel_integrity.py): the indexer would panic on it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import shutil
@@ -19,12 +20,19 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from orchestrator.channel_integrity import (
+    Problem,
+    content_mismatches,
+    package_files,
+    quarantine_unreadable,
+    subdirs_of,
+    unverified,
+)
 from orchestrator.errors import ChannelError, WorkspaceError
 from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
 LOCK_NAME = ".orchestrate.lock"
 LOCK_TIMEOUT = 600.0
-PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 
 
 def publish_atomically(
@@ -36,7 +44,10 @@ def publish_atomically(
     """
     placed = tuple(place_package(channel_dir, Path(f)) for f in files)
     subdirs = {p.split("/")[0] for p in placed} | {"noarch"} | ({platform} if platform else set())
-    reindex(channel_dir, sorted(subdirs))
+    moved = {m.file: m for m in reindex(channel_dir, sorted(subdirs))}
+    for name in placed:  # another package's damage is not this build's failure; its own is
+        if channel_dir / name in moved:
+            raise ChannelError(str(channel_dir), str(moved[channel_dir / name]))
     return placed
 
 
@@ -88,13 +99,15 @@ def package_subdir(package: Path) -> str:
     return subdir
 
 
-def reindex(channel_dir: Path, subdirs: list[str]) -> None:
-    """Rewrite `<subdir>/repodata.json` for each subdir (created when missing), under the lock."""
+def reindex(channel_dir: Path, subdirs: list[str]) -> list[Problem]:
+    """Rewrite `<subdir>/repodata.json` for each subdir (created when missing), under the lock;
+    returns the unreadable packages it moved to the quarantine instead of indexing them."""
     from filelock import FileLock
 
-    channel_dir.mkdir(parents=True, exist_ok=True)
+    _make_channel_dir(channel_dir)
     with FileLock(channel_dir / LOCK_NAME, timeout=LOCK_TIMEOUT):
         staging = channel_dir / f".index-{secrets.token_hex(6)}"
+        moved = [m for s in subdirs for m in quarantine_unreadable(unverified(channel_dir / s))]
         try:
             _stage(channel_dir, staging, subdirs)
             _index(staging, channel_dir)
@@ -103,25 +116,26 @@ def reindex(channel_dir: Path, subdirs: list[str]) -> None:
                 os.replace(staging / repodata, channel_dir / repodata)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+    return moved
 
 
-def reindex_if_stale(channel_dir: Path, platform: str) -> None:
-    """Re-index a channel whose package files and repodata.json disagree (GitLab jobs unpack
-    the channels of several artifacts over each other: the last repodata.json wins)."""
-    subdirs = sorted({p.parent.name for p in channel_dir.glob("*/*")
-                      if p.name.endswith(PACKAGE_SUFFIXES) and not p.name.startswith(".")})
-    if any(_stale(channel_dir / subdir) for subdir in subdirs):
-        reindex(channel_dir, sorted({"noarch", platform, *subdirs}))
-
-
-def _stale(subdir: Path) -> bool:
-    """Whether the subdir's repodata.json does not list exactly its package files."""
+def _make_channel_dir(channel_dir: Path) -> None:
     try:
-        data = json.loads((subdir / "repodata.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return True
-    listed = {*data.get("packages", {}), *data.get("packages.conda", {})}
-    return listed != {p.name for p in channel_packages(subdir)}
+        channel_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ChannelError(str(channel_dir), f"cannot create the channel directory: "
+                                             f"{exc.strerror or exc}") from None
+
+
+def reindex_if_stale(channel_dir: Path, platform: str) -> list[Problem]:
+    """Re-index a channel whose package files and repodata.json disagree by name, size or
+    sha256 (GitLab jobs unpack the channels of several artifacts over each other: the last
+    repodata.json wins; a SIGKILL between placing a package and re-indexing leaves the old
+    record); returns the packages it quarantined."""
+    subdirs = subdirs_of(channel_dir)
+    if any(content_mismatches(channel_dir / subdir) for subdir in subdirs):
+        return reindex(channel_dir, sorted({"noarch", platform, *subdirs}))
+    return []
 
 
 def _stage(channel_dir: Path, staging: Path, subdirs: list[str]) -> None:
@@ -151,9 +165,4 @@ def _index(staging: Path, channel_dir: Path) -> None:
 
 def channel_packages(subdir: Path) -> list[Path]:
     """The package files of one subdir, by name (temporary files are not packages)."""
-    if not subdir.is_dir():
-        return []
-    return sorted(
-        p for p in subdir.iterdir()
-        if p.name.endswith(PACKAGE_SUFFIXES) and not p.name.startswith(".")
-    )
+    return package_files(subdir)

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from orchestrator.planning import compute_plan
     from orchestrator.publish import local_channel, reindex_if_stale
 
-    reindex_if_stale(local_channel(workspace), workspace.platform)  # a remote target: exit 2
+    moved = reindex_if_stale(local_channel(workspace), workspace.platform)  # remote: exit 2
     graph, plan = compute_plan(
         workspace, args.targets, changed_since=args.changed_since,
         dependents=args.dependents, full=args.full, offline=args.offline,
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         check_nothing_pulled_in(plan)
     from orchestrator.commands.plan import plan_text, warn
 
-    warn(plan.notices)
+    warn([*plan.notices, *(str(m) for m in moved)])
     console = _console()
     if args.dry_run:  # exactly what `orchestrate plan` shows
         console.out(plan_text(plan), end="")
