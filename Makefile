@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: setup build test bench clean conda-build
+.PHONY: setup build test bench clean conda-build soak
 
 # conda-build is not on PyPI: its own environment from ../shared/wheels (conda, conda-build,
 # menuinst) + PyPI, as ../shared/wheels/README.md describes. Tests find it at $(CONDA_BUILD_ENV).
@@ -37,6 +37,11 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# 100 SIGKILLs at random moments of `build --full -j 2`, each followed by verify and a build
+# (`make test` runs the same test with 3); ORCHESTRATE_SOAK_SEED picks the moments.
+soak: setup
+	ORCHESTRATE_SOAK_KILLS=$${ORCHESTRATE_SOAK_KILLS:-100} $(BIN)/pytest tests/test_soak.py -s -q -p no:cacheprovider
 
 clean:
 	$(BIN)/orchestrate clean
