@@ -107,8 +107,18 @@ def parse_record(data: object) -> BuildRecord | None:
         record = BuildRecord(**data)
     except TypeError:
         return None
+    if not _well_typed(record):
+        return None  # e.g. a duration that is a string: it would fail later, far from here
     return BuildRecord(**{**asdict(record), "artifacts": tuple(record.artifacts),
                           "duration": float(record.duration)})
+
+
+def _well_typed(record: BuildRecord) -> bool:
+    strings = (record.target, record.hash, record.result, record.timestamp)
+    return (all(isinstance(s, str) for s in strings)
+            and isinstance(record.duration, int | float) and not isinstance(record.duration, bool)
+            and isinstance(record.artifacts, list | tuple)
+            and all(isinstance(a, str) for a in record.artifacts))
 
 
 def recorded_durations(cache_dir: Path, targets: list[str]) -> dict[str, float]:

@@ -98,3 +98,12 @@ class ChannelProblems(OrchestratorError):
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+
+class FileWriteError(OrchestratorError, OSError):
+    """A file orchestrate writes could not be written (full disk, read-only directory): names
+    the file. Still an OSError, for the callers that treat a failed write as a miss."""
+
+    def __init__(self, path, cause: OSError):
+        self.path = path
+        OrchestratorError.__init__(self, f"{path}: cannot write: {cause.strerror or cause}")

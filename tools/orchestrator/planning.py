@@ -20,7 +20,7 @@ from pathlib import Path
 
 from orchestrator import vcs
 from orchestrator.channels import read_channels
-from orchestrator.errors import RecipeErrors, WorkspaceError
+from orchestrator.errors import RecipeError, RecipeErrors, VcsError, WorkspaceError
 from orchestrator.graph import TargetGraph, build_graph
 from orchestrator.hashing import (
     HASHED_SECTIONS,
@@ -87,6 +87,9 @@ def plan_graph(
     digest of its rendered recipe (required for recipes without `data`, from the snapshot);
     `graph_key`: the snapshot key the graph was loaded under (then hashes are cached)."""
     check_overrides(workspace, tg)
+    if changed_since is not None and not changed_since.strip():
+        raise VcsError("--changed-since: the REF is empty (hint: a branch, tag or commit, "
+                       "e.g. origin/main)")
     recipes = [tg.recipe(t) for t in tg.graph]
     if files is None:
         files = read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
@@ -204,18 +207,23 @@ def builder_version(builder: str) -> str:
 def resolve_git_sources(
     recipes: Iterable[Recipe], offline: bool, notices: list[str]
 ) -> dict[tuple[str, str], str]:
-    """(url, rev) → commit for every git source; offline, the rev as written (with a notice)."""
-    wanted = sorted({
-        (s.url or "", s.git_rev or "HEAD")
-        for r in recipes for s in r.sources if s.kind == "git"
-    })
+    """(url, rev) → commit for every git source; offline, the rev as written (with a notice).
+    A source git cannot resolve is an error naming the first recipe that has it."""
+    wanted: dict[tuple[str, str], str] = {}
+    for r in recipes:
+        for s in r.sources:
+            if s.kind == "git":
+                wanted.setdefault((s.url or "", s.git_rev or "HEAD"), r.path)
     commits = {}
-    for url, rev in wanted:
+    for url, rev in sorted(wanted):
         if offline and not vcs.is_commit_id(rev):
             notices.append(f"offline: git source {url} '{rev}' not resolved to a commit")
             commits[url, rev] = rev
-        else:
+            continue
+        try:
             commits[url, rev] = vcs.resolve_remote_rev(url, rev)
+        except VcsError as exc:
+            raise RecipeError(wanted[url, rev], f"source: {exc}") from None
     return commits
 
 
@@ -304,10 +312,16 @@ def save_cached(file: Path, kind: str, key: str, value: object) -> None:
     from filelock import FileLock
 
     from orchestrator import cachefile
+    from orchestrator.errors import FileWriteError
 
     if cachefile.read_key(file, kind) == key:
         return
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{file}.lock"):
-        if cachefile.read_key(file, kind) != key:
-            cachefile.write(file, kind, key, value)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{file}.lock"):
+            if cachefile.read_key(file, kind) != key:
+                cachefile.write(file, kind, key, value)
+    except FileWriteError:
+        raise
+    except OSError as exc:  # the lock file: a full disk or a read-only cache/
+        raise FileWriteError(f"{file}.lock", exc) from None

@@ -75,11 +75,15 @@ def place_package(channel_dir: Path, package: Path) -> str:
     """Copy one package into its subdir under a temporary name, then move it into place."""
     subdir = package_subdir(package)
     target = channel_dir / subdir / package.name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _make_channel_dir(target.parent)
     temp = target.with_name(f".{package.name}.tmp-{secrets.token_hex(6)}")
     try:
         shutil.copyfile(package, temp)
         os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise ChannelError(str(channel_dir), f"cannot write {target}: "
+                                             f"{exc.strerror or exc}") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -105,7 +109,17 @@ def reindex(channel_dir: Path, subdirs: list[str]) -> list[Problem]:
     from filelock import FileLock
 
     _make_channel_dir(channel_dir)
-    with FileLock(channel_dir / LOCK_NAME, timeout=LOCK_TIMEOUT):
+    try:
+        return _reindex_locked(channel_dir, subdirs, FileLock(channel_dir / LOCK_NAME,
+                                                              timeout=LOCK_TIMEOUT))
+    except OSError as exc:  # a read-only channel, a full disk: name the file
+        where = exc.filename or channel_dir
+        raise ChannelError(str(channel_dir), f"cannot write {where}: "
+                                             f"{exc.strerror or exc}") from None
+
+
+def _reindex_locked(channel_dir: Path, subdirs: list[str], lock) -> list[Problem]:
+    with lock:
         staging = channel_dir / f".index-{secrets.token_hex(6)}"
         moved = [m for s in subdirs for m in quarantine_unreadable(unverified(channel_dir / s))]
         try:

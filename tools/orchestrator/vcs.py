@@ -151,10 +151,14 @@ def resolve_remote_rev(url: str, rev: str) -> str:
 
     if is_commit_id(rev):
         return rev.lower()
+    if url.startswith("-") or rev.startswith("-"):  # git would read it as an option
+        raise VcsError(f"git source {url!r} (rev {rev!r}): a URL or rev may not start with '-'")
     try:
         text = git.Git().ls_remote(url, rev, f"refs/tags/{rev}^{{}}")
     except git.GitCommandError as exc:
         raise VcsError(f"git ls-remote {url} {rev}: {_stderr(exc)}") from None
+    except git.GitError as exc:  # e.g. UnsafeOptionError / UnsafeProtocolError
+        raise VcsError(f"git source {url!r} (rev {rev!r}): refused: {exc}") from None
     commit = parse_ls_remote(text, rev)
     if commit is None:
         raise VcsError(f"git source {url}: no branch or tag named '{rev}'")
@@ -207,6 +211,11 @@ def _split_z(text: str) -> list[str]:
 
 
 def _stderr(exc) -> str:
-    """The last line git wrote to stderr (GitPython keeps it quoted in `stderr`)."""
+    """What git said went wrong: its first `fatal:`/`error:` line, else its last line (the
+    last is often advice: "...and the repository exists"). GitPython keeps it quoted."""
     lines = str(getattr(exc, "stderr", "") or "").strip().strip("'").strip().splitlines()
-    return lines[-1].strip() if lines else str(exc)
+    lines = [line.strip().removeprefix("stderr: ").strip("'") for line in lines if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[-1] if lines else str(exc)

@@ -160,6 +160,15 @@ def read_workspace(root: Path) -> Workspace:
     return Workspace(root=root.resolve(), config=parse_workspace_config(data, str(file)))
 
 
+def missing_roots(workspace: Workspace) -> list[str]:
+    """The roots WORKSPACE.toml lists explicitly that are not directories: a typo there would
+    otherwise read as "nothing to build" (issue 9). The default roots may be absent."""
+    section = workspace.config.workspace
+    if "roots" not in section.model_fields_set:
+        return []
+    return [r for r in section.roots if not (workspace.root / r).is_dir()]
+
+
 def find_workspace_root(start: Path) -> Path:
     """Walk up from `start` to the first directory holding WORKSPACE.toml (like Bazel)."""
     start = start.resolve()

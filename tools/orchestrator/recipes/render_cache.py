@@ -329,9 +329,13 @@ def render_keys(
 ) -> RenderKeys:
     """The cache key of every recipe, reading only the recipes the cache index does not know
     (`index`: `load_index(workspace.cache_dir)` when the caller has read it already)."""
+    from orchestrator.workspace import WORKSPACE_FILE, missing_roots
+
     root = workspace.root
     found, errors = find_recipes(root, workspace.config.workspace.roots,
                                  None if listing is None else sorted(listing))
+    errors += [RecipeError(str(root / WORKSPACE_FILE), f"workspace.roots: '{r}' is not a "
+                           "directory of the workspace") for r in missing_roots(workspace)]
     salt = render_salt(base_context(workspace))
     index = load_index(workspace.cache_dir) if index is None else index
     used: dict[str, Needs] = {}
