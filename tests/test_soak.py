@@ -104,3 +104,20 @@ def test_sigkill_at_random_moments_leaves_a_true_channel_and_no_process(make_wor
         assert code == 0, out + err
     print(f"\nsoak: {figures} (full build {full:.1f}s, seed {SEED})")
     assert figures["problems_after_build"] == figures["leftover_processes"] == 0
+
+
+def test_sigkill_mid_build_leaves_no_process_of_the_run(make_workspace):
+    """orchestrate killed while a build script runs (`sleep` in the recipe's script, started
+    by the runner in its own session): the runner, its shell and the sleep die with it."""
+    sleeper = generic("sleeper", "mkdir -p $PREFIX/share && sleep 317.25 && touch $PREFIX/x")
+    root = make_workspace({"WORKSPACE.toml": WORKSPACE, ".gitignore": "cache/\n", **sleeper})
+    run = orchestrate(root, "build")
+    deadline = time.monotonic() + 300
+    while not any("317.25" in p for p in processes_of(root.parent.parent, set())):
+        assert time.monotonic() < deadline and run.poll() is None, run.communicate()
+        time.sleep(0.1)
+    sleeping = [p for p in processes_of(root.parent.parent, set()) if "317.25" in p]
+    run.send_signal(signal.SIGKILL)
+    run.communicate()
+    assert leftovers(root) == []
+    assert [p for p in processes_of(root.parent.parent, set()) if "317.25" in p] == [], sleeping
