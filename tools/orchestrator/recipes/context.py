@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from orchestrator.recipes.selectors import selector_namespace
+from orchestrator.recipes.selectors import VARIANT_FILES_KEY, selector_namespace
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,10 @@ class RenderContext:
     variant: tuple[tuple[str, str], ...] = (("python", "3.11"),)
     describe: tuple[str, str, str] | None = None  # GIT_DESCRIBE_TAG, _NUMBER, _HASH
     files: tuple[tuple[str, str], ...] = ()  # workspace-relative path → text, for load_file_data
+    variant_files: tuple[str, ...] = ()  # the variant files read, for hints
 
     def selector_names(self) -> dict[str, object]:
-        return dict(_names(self.platform, self.variant))
+        return dict(_names(self.platform, self.variant, self.variant_files))
 
     def environ(self) -> dict[str, str]:
         """The fixed environment templates see (never the process's os.environ)."""
@@ -39,5 +40,6 @@ class RenderContext:
 
 
 @lru_cache(maxsize=64)
-def _names(platform: str, variant: tuple[tuple[str, str], ...]) -> tuple[tuple[str, object], ...]:
-    return tuple(selector_namespace(platform, dict(variant)).items())
+def _names(platform: str, variant: tuple, variant_files: tuple[str, ...]) -> tuple:
+    names = selector_namespace(platform, dict(variant))
+    return (*names.items(), (VARIANT_FILES_KEY, variant_files))

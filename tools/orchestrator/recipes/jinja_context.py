@@ -11,11 +11,12 @@ import json
 import posixpath
 import re
 import traceback
+from dataclasses import dataclass
 from functools import cache, lru_cache
-from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from orchestrator.errors import RecipeError
 
@@ -35,20 +36,58 @@ class LoadError(Exception):
     """load_file_data could not find or parse a file (raised through Jinja)."""
 
 
+# Jinja's own globals a recipe may use; lipsum, cycler, joiner and namespace are dropped
+# (cycler.__init__.__globals__ was the way out before the sandbox).
+_KEPT_GLOBALS = ("range", "dict")
+
+
+def _sandboxed(**options: Any) -> jinja2.Environment:
+    """Recipes are untrusted: no attribute starting with `_`, no mutation of values, no
+    globals beyond the documented context (the sandbox refuses the rest with SecurityError)."""
+    env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, **options)
+    env.globals = {k: env.globals[k] for k in _KEPT_GLOBALS}
+    return env
+
+
 @cache
 def meta_environment() -> jinja2.Environment:
     """conda-build's syntax: `{{ }}` and `{% %}`; undefined names are errors."""
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return _sandboxed(keep_trailing_newline=True)
 
 
 @cache
 def v1_environment() -> jinja2.Environment:
     """rattler-build's syntax: `${{ }}` only."""
-    return jinja2.Environment(
-        undefined=jinja2.StrictUndefined, variable_start_string="${{",
-        variable_end_string="}}", block_start_string="${%", block_end_string="%}",
-        comment_start_string="${#", comment_end_string="#}",
+    return _sandboxed(
+        variable_start_string="${{", variable_end_string="}}", block_start_string="${%",
+        block_end_string="%}", comment_start_string="${#", comment_end_string="#}",
     )
+
+
+@dataclass(frozen=True)
+class OsPath:
+    """`os.path` as templates see it: pure path arithmetic, nothing that touches the disk."""
+
+    join = staticmethod(posixpath.join)
+    basename = staticmethod(posixpath.basename)
+    dirname = staticmethod(posixpath.dirname)
+    splitext = staticmethod(posixpath.splitext)
+    normpath = staticmethod(posixpath.normpath)
+    sep: str = "/"
+
+
+@dataclass(frozen=True)
+class OsModule:
+    """`os` as templates see it: the fixed environment and separators, never the real `os`."""
+
+    environ: dict
+    sep: str = "/"
+    pathsep: str = ":"
+    linesep: str = "\n"
+    path: OsPath = OsPath()
+
+    def getenv(self, key: str, default: Any = None) -> Any:
+        return self.environ.get(key, default)
 
 
 @lru_cache(maxsize=8192)
@@ -151,7 +190,7 @@ def meta_context(context, recipe_dir: str, used: set[str]) -> dict[str, Any]:
     names: dict[str, Any] = {
         **context.selector_names(),
         "environ": environ,
-        "os": SimpleNamespace(environ=environ, getenv=environ.get, sep="/", path=posixpath),
+        "os": OsModule(environ, pathsep=";" if platform.startswith("win") else ":"),
         # `%PYTHON%` cannot start a YAML scalar; on Windows the host env's python is on PATH
         "PYTHON": "python" if platform.startswith("win") else "$PYTHON",
         "CONDA_BUILD_STATE": "RENDER",
@@ -274,15 +313,34 @@ def render_template(env: jinja2.Environment, text: str, names: dict, file: str) 
 def jinja_error(exc: Exception, file: str, line: int | None = None) -> RecipeError:
     """A RecipeError for an exception raised inside a template (undefined name, bad call)."""
     line = line or _template_line(exc)
+    missing_key = re.match(r"'dict object' has no attribute '([^']+)'", str(exc))
+    if isinstance(exc, KeyError) or missing_key:
+        key = missing_key[1] if missing_key else exc.args[0]
+        return RecipeError(file, f"no key {key!r} in a mapping of the template", line,
+                           "environ holds only the documented names (PKG_NAME, PY_VER, ...); "
+                           "use environ.get(name, default)")
     if isinstance(exc, jinja2.UndefinedError):
         name = re.match(r"'([^']+)' is undefined", str(exc))
-        what = f"undefined Jinja variable {name[1]!r}" if name else f"Jinja: {exc}"
+        what = f"undefined Jinja variable {name[1]!r}" if name else f"Jinja: {_plain(exc)}"
         hint = (f"define it with {{% set {name[1]} = ... %}} or add it to [variant] in "
                 "WORKSPACE.toml") if name else ""
         return RecipeError(file, what, line, hint)
     if isinstance(exc, LoadError):
         return RecipeError(file, str(exc), line, "paths are relative to the recipe directory")
-    return RecipeError(file, f"Jinja: {type(exc).__name__}: {exc}", line)
+    if isinstance(exc, SecurityError):
+        return RecipeError(file, f"refused by the template sandbox: {_plain(exc)}", line,
+                           "recipes may not reach attributes starting with _ or change values")
+    return RecipeError(file, f"Jinja: {_plain(exc)}", line)
+
+
+_INTERNAL_NAMES = {"OsPath": "os.path", "OsModule": "os", "StrictUndefined": "undefined"}
+
+
+def _plain(exc: Exception) -> str:
+    """An exception as a user reads it: its message, with no Python module paths or internal
+    class names in it (`orchestrator.recipes.jinja_context.OsPath object` → `os.path`)."""
+    text = re.sub(r"\b(?:[a-z_]\w*\.){2,}([A-Za-z_]\w*)", r"\1", str(exc)) or type(exc).__name__
+    return re.sub(r"\b(\w+)\b", lambda m: _INTERNAL_NAMES.get(m[1], m[1]), text)
 
 
 def _template_line(exc: Exception) -> int | None:
