@@ -11,6 +11,8 @@ from functools import lru_cache
 
 from orchestrator.recipes.selectors import VARIANT_FILES_KEY, selector_namespace
 
+_SHLIB_EXT = {"linux": ".so", "osx": ".dylib", "win": ".dll"}
+
 
 @dataclass(frozen=True)
 class RenderContext:
@@ -19,6 +21,8 @@ class RenderContext:
     describe: tuple[str, str, str] | None = None  # GIT_DESCRIBE_TAG, _NUMBER, _HASH
     files: tuple[tuple[str, str], ...] = ()  # workspace-relative path → text, for load_file_data
     variant_files: tuple[str, ...] = ()  # the variant files read, for hints
+    used: tuple[str, ...] | None = None  # the variant keys the text uses (conda-build's rules)
+    package: tuple[str, str, str] = ("", "", "0")  # PKG_NAME, PKG_VERSION, PKG_BUILDNUM
 
     def selector_names(self) -> dict[str, object]:
         return dict(_names(self.platform, self.variant, self.variant_files))
@@ -34,6 +38,10 @@ class RenderContext:
         if "numpy" in variant:
             environ["NPY_VER"] = ".".join(variant["numpy"].split(".")[:2])
         tag, number, hash_ = self.describe or ("", "", "")  # empty: not asked, or no tag
+        environ |= {"SHLIB_EXT": _SHLIB_EXT.get(self.platform.split("-")[0], ".so"),
+                    "PKG_NAME": self.package[0], "PKG_VERSION": self.package[1],
+                    "PKG_BUILDNUM": self.package[2], "PKG_HASH": "1234567",
+                    "PKG_BUILD_STRING": "placeholder"}  # conda-build's values before finalizing
         environ |= {"GIT_DESCRIBE_TAG": tag, "GIT_DESCRIBE_NUMBER": number,
                     "GIT_DESCRIBE_HASH": hash_, "GIT_BUILD_STR": f"{number}_{hash_}" if tag else ""}
         return environ

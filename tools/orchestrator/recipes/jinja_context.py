@@ -11,7 +11,6 @@ import json
 import posixpath
 import re
 import traceback
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
@@ -19,6 +18,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from orchestrator.errors import RecipeError
+from orchestrator.recipes.safe_os import os_for
 
 _PIN = re.compile(r"__pin_([0-9a-f]+)__")
 _PIN_EXPRESSION = re.compile(r"^x(\.x)*$")
@@ -64,32 +64,6 @@ def v1_environment() -> jinja2.Environment:
     )
 
 
-@dataclass(frozen=True)
-class OsPath:
-    """`os.path` as templates see it: pure path arithmetic, nothing that touches the disk."""
-
-    join = staticmethod(posixpath.join)
-    basename = staticmethod(posixpath.basename)
-    dirname = staticmethod(posixpath.dirname)
-    splitext = staticmethod(posixpath.splitext)
-    normpath = staticmethod(posixpath.normpath)
-    sep: str = "/"
-
-
-@dataclass(frozen=True)
-class OsModule:
-    """`os` as templates see it: the fixed environment and separators, never the real `os`."""
-
-    environ: dict
-    sep: str = "/"
-    pathsep: str = ":"
-    linesep: str = "\n"
-    path: OsPath = OsPath()
-
-    def getenv(self, key: str, default: Any = None) -> Any:
-        return self.environ.get(key, default)
-
-
 @lru_cache(maxsize=8192)
 def v1_template(text: str) -> jinja2.Template:
     return v1_environment().from_string(text)
@@ -116,7 +90,9 @@ def stdlib(language: str, platform: str, variant: dict[str, str]) -> str:
 
 
 def _with_version(name: str, version: str | None) -> str:
-    return f"{name} {version}" if version else name
+    from orchestrator.recipes.variant_pins import ensure_valid_spec
+
+    return ensure_valid_spec(f"{name} {version}") if version else name
 
 
 def cdt(package: str, platform: str, variant: dict[str, str]) -> str:
@@ -190,11 +166,12 @@ def meta_context(context, recipe_dir: str, used: set[str]) -> dict[str, Any]:
     names: dict[str, Any] = {
         **context.selector_names(),
         "environ": environ,
-        "os": OsModule(environ, pathsep=";" if platform.startswith("win") else ":"),
+        "os": os_for(platform, environ),
         # `%PYTHON%` cannot start a YAML scalar; on Windows the host env's python is on PATH
         "PYTHON": "python" if platform.startswith("win") else "$PYTHON",
         "CONDA_BUILD_STATE": "RENDER",
         "compiler": lambda language: compiler(language, platform, variant),
+        "stdlib": lambda language: stdlib(language, platform, variant),
         "cdt": lambda package: cdt(package, platform, variant),
         "pin_subpackage": _pin_function("subpackage"),
         "pin_compatible": _pin_function("compatible"),

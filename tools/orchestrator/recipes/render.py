@@ -20,6 +20,7 @@ from orchestrator.recipes.meta_yaml import Rendered, render_meta_yaml
 from orchestrator.recipes.model import Output, RawRecipe, Recipe
 from orchestrator.recipes.recipe_yaml import render_recipe_yaml
 from orchestrator.recipes.records import Invalid, mapping, text
+from orchestrator.recipes.variant_pins import pin_tree
 from orchestrator.recipes.yaml_load import line_of
 
 __all__ = ["RenderContext", "RenderResult", "render_recipe", "render_workspace"]
@@ -67,6 +68,8 @@ def _recipe(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool
     skipped = _skip(mapping(tree, "build", ()))
     versions = {p.name: p.version for p in _parts(tree, head, v1, False)}
     data = _resolved(tree, versions, skipped)
+    if not v1:
+        pin_tree(data, {k: str(v) for k, v in context.variant})
     parts = _parts(data, head, v1, not skipped)
     live = [p for p in parts if not _skip(p.build)]
     skipped = skipped or not live
@@ -74,10 +77,13 @@ def _recipe(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool
         outputs = tuple(Output(p.name, p.version) for p in parts)
     else:
         outputs = tuple(_output(p, data, v1) for p in live)
+    top = () if v1 or skipped or not data.get("outputs") else records.unique(
+        _requirements(data, (), v1))
     return Recipe(
         target=raw.target, path=raw.path, format=raw.format, outputs=outputs,
         sources=records.sources(data.get("source"), raw.directory, ("source",), v1),
-        skipped=skipped, variant=_variant(context, rendered.names, outputs), data=data,
+        skipped=skipped, variant=_variant(context, rendered.names, outputs, v1), data=data,
+        top_requirements=top,
     )
 
 
@@ -90,19 +96,28 @@ def _parts(tree: dict, head: str, v1: bool, with_reqs: bool) -> list[_Part]:
         return [_Part(_name(top, (head,)), _version(version, (head,)), build, (), shared)]
     if not isinstance(outputs, list):
         raise Invalid(("outputs",), "outputs must be a list of mappings")
-    return [_part(o, ("outputs", i), version, build, shared, v1, with_reqs)
+    top_name = None if v1 else text(top, "name", (head,))
+    return [_part(o, ("outputs", i), version, build, (shared, top_name), v1, with_reqs)
             for i, o in enumerate(outputs)]
 
 
-def _part(item, path, version, build, shared, v1, with_reqs) -> _Part:
+def _part(item, path, version, build, inherited, v1, with_reqs) -> _Part:
+    """One output. meta.yaml follows conda-build: only the output named like the package
+    inherits the top-level requirements and run_exports; the others get only their own."""
     if not isinstance(item, dict):
         raise Invalid(path, f"{path[0]}/{path[1]} must be a mapping")
+    shared, top_name = inherited
     head = (*path, "package") if v1 else path
     package = mapping(item, "package", path) if v1 else item
+    name = _name(package, head)
     own_build = {"number": build.get("number", 0), **mapping(item, "build", path)}
-    reqs = shared + _requirements(item, path, v1) if with_reqs else []
-    return _Part(_name(package, head), _version(text(package, "version", head) or version, head),
-                 own_build, path, reqs)
+    inherits = v1 or name == top_name
+    if inherits and not v1 and "run_exports" not in own_build and "run_exports" in build:
+        own_build["run_exports"] = build["run_exports"]
+    own = _requirements(item, path, v1) if with_reqs else []
+    reqs = (shared if inherits and not (not v1 and "requirements" in item) else []) + own
+    return _Part(name, _version(text(package, "version", head) or version, head),
+                 own_build, path, reqs if with_reqs else [])
 
 
 def _name(package: dict, path: tuple) -> str:
@@ -185,11 +200,16 @@ class _AnyVersion(dict):
         return True
 
 
-def _variant(context: RenderContext, names: frozenset[str], outputs) -> tuple:
-    required = {r.name for o in outputs for r in o.requirements}
-    used = set(names) | required
+def _variant(context: RenderContext, names: frozenset[str], outputs, v1: bool) -> tuple:
+    """The variant keys the recipe uses and their values: those its text uses by conda-build's
+    rules (`context.used`, when known), and for v1 recipes or an unknown `used` those its
+    templates, selectors or requirements read."""
+    static = set(context.used or ())
+    if context.used is not None and not v1:
+        return tuple((k, v) for k, v in sorted(context.variant) if k in static)
+    used = set(names) | {r.name for o in outputs for r in o.requirements}
     return tuple((k, v) for k, v in sorted(context.variant)
-                 if k in used or used & _ALIASES.get(k, set()))
+                 if k in static or k in used or used & _ALIASES.get(k, set()))
 
 
 def render_workspace(workspace, listing: Mapping[str, str] | None = None) -> RenderResult:
@@ -215,7 +235,9 @@ def render_keyed(workspace, keys) -> RenderResult:
     if fresh or len(entries) != len(cached):
         rc.save_cache(workspace.cache_dir, entries)
     results = [rc.as_result(entries[k.key], k.found.files) for k in keys.items]
-    digests = {k.found.target: rc.digest_of_entry(entries[k.key]) for k in keys.items}
+    digests = {}  # target → the digest of its first variant (hashing looks up by target)
+    for k in keys.items:
+        digests.setdefault(k.found.target, rc.digest_of_entry(entries[k.key]))
     return RenderResult(
         tuple(r for r in results if isinstance(r, Recipe)),
         keys.errors + tuple(r for r in results if isinstance(r, RecipeError)),
@@ -228,4 +250,4 @@ def _work(workspace, keyed, describe) -> tuple[RawRecipe, RenderContext]:
     from orchestrator.recipes import render_cache as rc
 
     raw = keyed.raw or read_recipe(workspace.root, keyed.found)
-    return raw, rc.context_for(raw, workspace.root, rc.base_context(workspace), describe)
+    return raw, rc.context_for(raw, workspace.root, keyed, describe)

@@ -26,9 +26,25 @@ VARIANT_FILES_KEY = " variant files"  # not an identifier: no selector can name 
 _HINT = "use linux, osx, win, unix, x86_64, aarch64, py (e.g. py>=311) or a [variant] key"
 _ARCHES = {
     "64": "x86_64", "32": "x86", "aarch64": "aarch64", "ppc64le": "ppc64le", "arm64": "arm64",
-    "s390x": "s390x", "armv7l": "armv7l", "armv6l": "armv6l",
+    "s390x": "s390x", "armv7l": "armv7l", "armv6l": "armv6l", "ppc64": "ppc64",
+    "riscv64": "riscv64", "wasm32": "wasm32", "z": "z",
 }
+_SYSTEMS = ("linux", "osx", "win", "freebsd", "emscripten", "wasi", "zos")  # conda's subdirs'
+
 _PY_FLAGS = tuple(f"py{v}" for v in (26, 27, 33, 34, 35, 36, 37, 38, 39, 310, 311, 312, 313, 314))
+
+
+def namespace_value(value: object) -> object:
+    """A variant value as selectors and templates see it (conda-build's `get_selectors`): an int
+    when it reads as one, a bool for true/false in any case, else the value itself."""
+    if isinstance(value, bool):
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        return value
 
 
 def python_number(version: str) -> int:
@@ -49,22 +65,27 @@ def platform_names(platform: str) -> dict[str, object]:
         "win32": platform == "win-32", "win64": platform == "win-64",
         "x86": machine in ("x86", "x86_64"), "x86_64": machine == "x86_64",
         "target_platform": platform, "build_platform": platform, "host_platform": platform,
-        "subdir": platform, "nomkl": False, "debug": False,
+        "subdir": platform, "nomkl": False, "debug": False, "arm": platform.startswith(
+            "linux-arm"),
     }
+    names.update({name: system == name for name in _SYSTEMS if name not in names})
     names.update({a: machine == a for a in _ARCHES.values() if a not in ("x86_64", "x86")})
     return names
 
 
-def selector_namespace(platform: str, variant: dict[str, str]) -> dict[str, object]:
-    """Every name a selector may use: platform flags, py/np flags and the variant keys."""
+def selector_namespace(platform: str, variant: dict) -> dict[str, object]:
+    """Every name a selector may use: platform flags, py/np flags and the variant keys, the
+    latter converted as conda-build's `get_selectors` does (int when it reads as one, true /
+    false as booleans) and never replacing a platform name."""
     names = platform_names(platform)
-    py = python_number(variant.get("python", ""))
-    major = variant.get("python", "").split(".")[0]
+    python = str(variant.get("python", ""))
+    py = python_number(python.split(" ")[0])
+    major = python.split(".")[0]
     names.update({"py": py, "py3k": major == "3", "py2k": major == "2"})
     names.update({flag: py == int(flag[2:]) for flag in _PY_FLAGS})
     if "numpy" in variant:
-        names["np"] = python_number(variant["numpy"])
-    names.update(variant)
+        names["np"] = python_number(str(variant["numpy"]))
+    names.update({k: namespace_value(v) for k, v in variant.items() if k not in names})
     return names
 
 
@@ -144,6 +165,12 @@ class _Evaluator:
 
     _List = _Tuple
 
+    def _Attribute(self, node: ast.Attribute) -> object:  # noqa: N802
+        subject = self.value(node.value)
+        if node.attr in getattr(type(subject), "selector_attributes", ()):
+            return getattr(subject, node.attr)
+        return self.refuse()
+
     def _Call(self, node: ast.Call) -> object:  # noqa: N802
         if node.keywords:
             return self.refuse()
@@ -151,10 +178,12 @@ class _Evaluator:
         func = node.func
         if isinstance(func, ast.Name) and func.id in _FUNCTIONS:
             return _FUNCTIONS[func.id](*args)
-        if isinstance(func, ast.Attribute) and func.attr in _STR_METHODS:
+        if isinstance(func, ast.Attribute) and func.attr in _STR_METHODS | {"get"}:
             subject = self.value(func.value)
-            if isinstance(subject, str):
+            if isinstance(subject, str) and func.attr != "get":
                 return getattr(str, func.attr)(subject, *args)
+            if isinstance(subject, dict) and func.attr == "get":
+                return subject.get(*args)
         return self.refuse()
 
 
