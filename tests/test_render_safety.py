@@ -157,3 +157,135 @@ def test_hostile_yaml_is_one_error_and_others_are_still_reported(kind, make_work
     assert any(line.startswith("error: recipes/hostile/meta.yaml: YAML ") for line in errors)
     assert any(line.startswith("error: recipes/other/meta.yaml:") for line in errors)
     assert "Traceback" not in result.err
+
+
+def _plan_errors(root, run_cli) -> list[str]:
+    result = run_cli(["plan"], cwd=root)
+    assert result.code == 2, result.out + result.err
+    assert "Traceback" not in result.err
+    return [line for line in result.err.splitlines() if line.startswith("error: ")]
+
+
+LOADER = "{{% set data = {call} %}}\n" + GOOD + "about:\n  summary: {{{{ data }}}}\n"
+
+
+@pytest.mark.parametrize("call", [
+    "load_file_data('/etc/passwd')",
+    "load_file_data('../../../etc/passwd')",
+    "load_file_data('leak.yaml')",  # a symlink to outside
+    "load_file_regex(load_file='leak.yaml', regex_pattern='root')",
+    "load_setup_py_data('/etc/passwd')",
+])
+def test_loaders_read_inside_the_workspace_only(call, make_workspace, run_cli, tmp_path):
+    (tmp_path / "secret.yaml").write_text("token: s3cr3t\n")
+    root = make_workspace({"recipes/x/meta.yaml": LOADER.format(call=call)})
+    (root / "recipes/x/leak.yaml").symlink_to(tmp_path / "secret.yaml")
+    errors = _plan_errors(root, run_cli)
+    assert len(errors) == 1 and errors[0].startswith("error: recipes/x/meta.yaml:"), errors
+    assert "outside the workspace" in errors[0]
+    assert "s3cr3t" not in errors[0]
+
+
+def test_a_symlink_inside_the_workspace_is_followed(make_workspace):
+    root = make_workspace({
+        "recipes/x/meta.yaml": LOADER.format(call="load_file_data('data.yaml')"),
+        "shared/data.yaml": "summary: from shared\n",
+    })
+    (root / "recipes/x/data.yaml").symlink_to(root / "shared/data.yaml")
+    from orchestrator.recipes.render import render_workspace
+    from orchestrator.workspace import load_workspace
+
+    result = render_workspace(load_workspace(root))
+    assert result.errors == ()
+    assert result.recipes[0].data["about"]["summary"] == {"summary": "from shared"}
+
+
+SETUP_PY = """\
+from setuptools import setup
+VERSION = "2.5.1"
+setup(name="pkg", version=VERSION, install_requires=["attrs >=21"], description=open("R").read())
+"""
+
+
+def test_setup_py_is_read_statically_and_never_run(make_workspace, tmp_path):
+    from orchestrator.recipes.render import render_workspace
+    from orchestrator.workspace import load_workspace
+
+    marker = tmp_path / "ran"
+    root = make_workspace({
+        "recipes/x/meta.yaml": "{% set d = load_setup_py_data() %}\npackage:\n  name: x\n"
+                               "  version: {{ d.version }}\nrequirements:\n  run:\n"
+                               "    - {{ d.install_requires[0] }}\n",
+        "recipes/x/setup.py": f"open({str(marker)!r}, 'w')\n" + SETUP_PY.replace(
+            ', description=open("R").read()', ""),
+        "recipes/y/meta.yaml": "{% set d = load_setup_py_data() %}\npackage:\n  name: y\n"
+                               "  version: {{ d.description }}\n",
+        "recipes/y/setup.py": SETUP_PY,
+    })
+    result = render_workspace(load_workspace(root))
+    (x,) = result.recipes
+    assert x.outputs[0].version == "2.5.1"
+    assert [r.spec for r in x.outputs[0].requirements] == ["attrs >=21"]
+    (error,) = result.errors
+    assert str(error).startswith("recipes/y/meta.yaml:1: load_setup_py_data: recipes/y/setup.py:3:")
+    assert "reads setup.py without running it" in str(error)
+    assert not marker.exists()
+
+
+def test_a_recipe_file_or_directory_linking_outside_is_an_error(make_workspace, run_cli,
+                                                                tmp_path):
+    outside = tmp_path / "elsewhere"
+    (outside / "evil").mkdir(parents=True)
+    (outside / "evil/meta.yaml").write_text(GOOD)
+    (outside / "meta.yaml").write_text(GOOD)
+    root = make_workspace({"recipes/good/meta.yaml": GOOD})
+    (root / "recipes/linkdir").symlink_to(outside / "evil")
+    (root / "recipes/linkfile").mkdir()
+    (root / "recipes/linkfile/meta.yaml").symlink_to(outside / "meta.yaml")
+    errors = _plan_errors(root, run_cli)
+    assert f"error: recipes/linkfile/meta.yaml: is a symlink to {outside / 'meta.yaml'}, " \
+           "outside the workspace (hint: recipes are read inside it only)" in errors
+    assert any(e.startswith(f"error: recipes/linkdir: is a symlink to {outside / 'evil'}")
+               for e in errors)
+
+
+def test_a_path_source_linking_outside_is_an_error(make_workspace, run_cli, tmp_path):
+    (tmp_path / "etc").mkdir()
+    root = make_workspace({
+        "recipes/x/meta.yaml": GOOD.replace("good", "x") + "source:\n  path: src\n",
+        "recipes/y/meta.yaml": GOOD.replace("good", "y") + "source:\n  path: src\n",
+        "shared/src/a.txt": "a",
+    })
+    (root / "recipes/x/src").symlink_to(tmp_path / "etc")
+    (root / "recipes/y/src").symlink_to(root / "shared/src")
+    errors = _plan_errors(root, run_cli)
+    assert errors == [f"error: recipes/x/meta.yaml: source path recipes/x/src resolves to "
+                      f"{tmp_path / 'etc'}, outside the workspace"]
+    from orchestrator.recipes.render import render_workspace
+    from orchestrator.workspace import load_workspace
+
+    y = [r for r in render_workspace(load_workspace(root)).recipes if r.target == "//recipes/y"]
+    assert y[0].sources[0].path == "shared/src"  # followed: hashed by the target's content
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("package:\n  name: \"own data!\"\n  version: '1'\n",
+     "recipes/x/meta.yaml:2: package name 'own data!' contains a space, '!'"),
+    ("package:\n  name: x\n  version: \"1 2 3\"\n",
+     "recipes/x/meta.yaml:3: version '1 2 3' contains a space"),
+    ("package:\n  name: x\n  version: '1'\nrequirements:\n  host:\n    - python\n    - x\n",
+     "recipes/x/meta.yaml:7: x requires itself to build (host: x)"),
+    ("package:\n  name: s\n  version: '1'\nrequirements:\n  build:\n    - liba\n"
+     "outputs:\n  - name: liba\n  - name: libb\n",
+     "recipes/x/meta.yaml:6: liba requires itself to build (build: liba)"),
+])
+def test_names_versions_and_self_dependencies_are_checked_at_plan_time(text, message):
+    with pytest.raises(RecipeError) as caught:
+        render(text)
+    assert str(caught.value).startswith(message)
+
+
+def test_self_references_outside_build_and_host_are_what_conda_build_allows():
+    recipe = render("package:\n  name: x\n  version: '1'\nrequirements:\n  run:\n"
+                    "    - {{ pin_subpackage('x') }}\ntest:\n  requires:\n    - x\n")
+    assert [r.spec for r in recipe.outputs[0].requirements] == ["x >=1,<2.0a0", "x"]

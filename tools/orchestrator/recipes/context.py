@@ -21,6 +21,7 @@ class RenderContext:
     describe: tuple[str, str, str] | None = None  # GIT_DESCRIBE_TAG, _NUMBER, _HASH
     files: tuple[tuple[str, str], ...] = ()  # workspace-relative path → text, for load_file_data
     variant_files: tuple[str, ...] = ()  # the variant files read, for hints
+    refused: tuple[tuple[str, str], ...] = ()  # path → why a loader may not read it
     used: tuple[str, ...] | None = None  # the variant keys the text uses (conda-build's rules)
     package: tuple[str, str, str] = ("", "", "0")  # PKG_NAME, PKG_VERSION, PKG_BUILDNUM
 

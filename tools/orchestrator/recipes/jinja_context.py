@@ -11,13 +11,15 @@ import json
 import posixpath
 import re
 import traceback
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from orchestrator.errors import RecipeError
+from orchestrator.recipes import loaders
+from orchestrator.recipes.loaders import LoadError
 from orchestrator.recipes.safe_os import os_for
 
 _PIN = re.compile(r"__pin_([0-9a-f]+)__")
@@ -30,10 +32,6 @@ _DEFAULT_COMPILERS = {
 _DEFAULT_STDLIB = {"linux": "sysroot", "osx": "macosx_deployment_target", "win": "vs"}
 _CDT = {"linux-64": ("cos6", "x86_64"), "linux-aarch64": ("cos7", "aarch64"),
         "linux-ppc64le": ("cos7", "ppc64le")}
-
-
-class LoadError(Exception):
-    """load_file_data could not find or parse a file (raised through Jinja)."""
 
 
 # Jinja's own globals a recipe may use; lipsum, cycler, joiner and namespace are dropped
@@ -175,7 +173,10 @@ def meta_context(context, recipe_dir: str, used: set[str]) -> dict[str, Any]:
         "cdt": lambda package: cdt(package, platform, variant),
         "pin_subpackage": _pin_function("subpackage"),
         "pin_compatible": _pin_function("compatible"),
-        "load_file_data": lambda path, *a, **k: load_file_data(context, recipe_dir, path, used),
+        "load_file_data": partial(loaders.load_file_data, context, recipe_dir, used),
+        "load_file_regex": partial(loaders.load_file_regex, context, recipe_dir, used),
+        "load_setup_py_data": partial(loaders.load_setup_py_data, context, recipe_dir, used),
+        "load_str_data": loaders.load_str_data,
         **environ,
     }
     return names
@@ -198,31 +199,6 @@ def candidate_paths(recipe_dir: str, path: str) -> tuple[str, ...]:
     if base in ("conda", "recipe") and parent:
         return first, posixpath.normpath(posixpath.join(parent, path))
     return (first,)
-
-
-def load_file_data(context, recipe_dir: str, path: str, used: set[str]) -> Any:
-    """The parsed content (json, yaml, toml) of a file handed over in `context.files`."""
-    files = dict(context.files)
-    for candidate in candidate_paths(recipe_dir, path):
-        if candidate in files:
-            used.add(candidate)
-            return parse_data_file(candidate, files[candidate])
-    raise LoadError(f"load_file_data({path!r}): no such file next to the recipe")
-
-
-def parse_data_file(path: str, text: str) -> Any:
-    import tomllib
-
-    import yaml
-
-    try:
-        if path.endswith(".json"):
-            return json.loads(text)
-        if path.endswith(".toml"):
-            return tomllib.loads(text)
-        return yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise LoadError(f"load_file_data: {path} cannot be parsed: {exc}") from None
 
 
 _SET_LINE = re.compile(r"\{%\s*set\s+([A-Za-z_]\w*)\s*=(.+?)%\}")

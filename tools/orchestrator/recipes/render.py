@@ -77,6 +77,7 @@ def _recipe(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool
         outputs = tuple(Output(p.name, p.version) for p in parts)
     else:
         outputs = tuple(_output(p, data, v1) for p in live)
+        _check_outputs(parts, data, head, v1)
     top = () if v1 or skipped or not data.get("outputs") else records.unique(
         _requirements(data, (), v1))
     return Recipe(
@@ -85,6 +86,30 @@ def _recipe(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool
         skipped=skipped, variant=_variant(context, rendered.names, outputs, v1), data=data,
         top_requirements=top,
     )
+
+
+def _check_outputs(parts: list[_Part], data: dict, head: str, v1: bool) -> None:
+    """Names and versions by conda's rules; no output built from itself (a build or host
+    requirement on its own name, or top-level ones on any output of the recipe)."""
+    names = {p.name for p in parts}
+    for part in parts:
+        where = (*part.path, "package") if v1 and part.path else part.path or (head,)
+        records.check_name_and_version(part.name, part.version, part.path, where)
+        _no_self_requirement(_node(data, part.path), part.path, {part.name})
+    if data.get("outputs") and not v1:
+        _no_self_requirement(data, (), names)
+
+
+def _no_self_requirement(node: dict, path: tuple, own: set[str]) -> None:
+    reqs = node.get("requirements") if isinstance(node, dict) else None
+    for section in ("build", "host"):
+        items = reqs.get(section) if isinstance(reqs, dict) else None
+        for index, spec in enumerate(items if isinstance(items, list) else []):
+            if isinstance(spec, str) and records.package_name(spec) in own:
+                raise Invalid((*path, "requirements", section, index),
+                              f"{records.package_name(spec)} requires itself to build "
+                              f"({section}: {spec})", "a package cannot be built from itself; "
+                              "take the requirement out or pin another package")
 
 
 def _parts(tree: dict, head: str, v1: bool, with_reqs: bool) -> list[_Part]:
@@ -234,7 +259,8 @@ def render_keyed(workspace, keys) -> RenderResult:
     entries = {k.key: fresh.get(k.key) or cached[k.key] for k in keys.items}
     if fresh or len(entries) != len(cached):
         rc.save_cache(workspace.cache_dir, entries)
-    results = [rc.as_result(entries[k.key], k.found.files) for k in keys.items]
+    results = [_checked_sources(workspace.root, rc.as_result(entries[k.key], k.found.files))
+               for k in keys.items]
     digests = {}  # target → the digest of its first variant (hashing looks up by target)
     for k in keys.items:
         digests.setdefault(k.found.target, rc.digest_of_entry(entries[k.key]))
@@ -243,6 +269,27 @@ def render_keyed(workspace, keys) -> RenderResult:
         keys.errors + tuple(r for r in results if isinstance(r, RecipeError)),
         {t: d for t, d in digests.items() if d is not None},
     )
+
+
+def _checked_sources(root, result: Recipe | RecipeError) -> Recipe | RecipeError:
+    """`path:` sources resolved on disk (issue 9): a symlink to outside the workspace is an
+    error naming both paths; one to inside stands for its target (hashed by its content)."""
+    from dataclasses import replace
+
+    from orchestrator.recipes.paths import OutsideWorkspace, resolve_inside
+
+    if not isinstance(result, Recipe) or not any(s.kind == "path" for s in result.sources):
+        return result
+    sources = []
+    for source in result.sources:
+        if source.kind == "path":
+            try:
+                source = replace(source, path=resolve_inside(root, source.path))
+            except OutsideWorkspace as exc:
+                return RecipeError(result.path, f"source path {exc.path} resolves to "
+                                   f"{exc.target}, outside the workspace")
+        sources.append(source)
+    return replace(result, sources=tuple(sources))
 
 
 def _work(workspace, keyed, describe) -> tuple[RawRecipe, RenderContext]:

@@ -43,8 +43,11 @@ def _code_version() -> str:
 CODE_VERSION = _code_version()
 CACHE_FILE = "render/recipes.pickle"
 INDEX_FILE = "render/index.pickle"
+_SETUP_DEFAULT = re.compile(r"load_setup_py_data\(\s*\)")  # reads setup.py by default
 PARALLEL_FROM = 200  # below this, starting processes costs more than it saves
-_LOADS = re.compile(r"""load_file_data\(\s*['"]([^'"]+)['"]""")
+_LOADS = re.compile(
+    r"""load_(?:file_data|file_regex|setup_py_data)\(\s*(?:load_file\s*=\s*|setup_file\s*=\s*)?"""
+    r"""['"]([^'"]+)['"]""")
 
 # ("ok", (Recipe without files, recipe_data_digest(data))) or ("error", (file, message, line,
 # hint)); on disk a Recipe is plain tuples (see `_encode`): unpickling tuples is ~6x faster than
@@ -65,8 +68,8 @@ def needs_of(raw: RawRecipe, space=None, scripts=(), inputs=()) -> Needs:
     from orchestrator.recipes.jinja_context import candidate_paths  # Jinja: only on a miss
     from orchestrator.recipes.variant_config import used_keys
 
-    loads = tuple(tuple(candidate_paths(raw.directory, literal))
-                  for literal in _LOADS.findall(raw.text))
+    literals = _LOADS.findall(raw.text) + ["setup.py"] * bool(_SETUP_DEFAULT.search(raw.text))
+    loads = tuple(tuple(candidate_paths(raw.directory, literal)) for literal in literals)
     if space is None:
         used = frozenset()
     elif raw.format == "meta.yaml":
@@ -109,29 +112,42 @@ def context_for(raw: RawRecipe, root: Path, keyed: Keyed, describe) -> RenderCon
     """The context of one variant of a recipe: the variant's values over the first value of
     every other key, git describe (only when it mentions it), the files it loads."""
     needs = needs_of(raw)
-    files = tuple(sorted(_loaded_files(needs, root).items()))
+    loaded, refused = _loaded_files(needs, root)
     described = describe(raw.directory) if needs.describe else None
     variant = tuple(sorted((keyed.space.first() | dict(keyed.variant)).items()))
-    return RenderContext(keyed.platform, variant, described, files, keyed.space.files,
-                         tuple(k for k, _ in keyed.variant))
+    return RenderContext(keyed.platform, variant, described, tuple(sorted(loaded.items())),
+                         keyed.space.files, refused=tuple(sorted(refused.items())),
+                         used=tuple(k for k, _ in keyed.variant))
 
 
-def _loaded_files(needs: Needs, root: Path) -> dict[str, str]:
-    files = {}
+def _loaded_files(needs: Needs, root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(path → text, path → why refused) of the files the loaders may read: inside the
+    workspace only, symlinks resolved (issue 9: `load_file_data("/etc/passwd")`)."""
+    from orchestrator.recipes.paths import OutsideWorkspace, read_inside
+
+    files, refused = {}, {}
     for candidates in needs.loads:
         for path in candidates:
             try:
-                files[path] = (root / path).read_text(encoding="utf-8")
+                files[path] = read_inside(root, path)
+                break
+            except OutsideWorkspace as exc:
+                refused[path] = str(exc)
                 break
             except (OSError, UnicodeDecodeError):
                 continue
-    return files
+    return files, refused
 
 
 def file_id(root: Path, path: str) -> str | None:
-    """A digest of a file's bytes; None when it cannot be read."""
+    """A digest of a file's bytes; None when it cannot be read; where it resolves to when that
+    is outside the workspace (which is never read)."""
+    from orchestrator.recipes.paths import OutsideWorkspace, resolve_inside
+
     try:
-        return xxhash.xxh3_128_hexdigest((root / path).read_bytes())
+        return xxhash.xxh3_128_hexdigest((root / resolve_inside(root, path)).read_bytes())
+    except OutsideWorkspace as exc:
+        return f"outside:{exc.target}"
     except OSError:
         return None
 
