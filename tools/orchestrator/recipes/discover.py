@@ -13,6 +13,7 @@ from pathlib import Path
 
 from orchestrator.errors import RecipeError, RecipeErrors
 from orchestrator.recipes.model import RawRecipe
+from orchestrator.recipes.paths import OutsideWorkspace, resolve_inside
 
 RECIPE_FILES = ("recipe.yaml", "meta.yaml")  # the first wins when a directory has both
 RECIPE_SUBDIRS = ("conda", "recipe")  # a recipe here belongs to the parent directory's target
@@ -42,6 +43,10 @@ def _walk(root: str, top: str) -> tuple[dict[str, list[str]], list[str]]:
     for current, dirs, names in os.walk(os.path.join(root, top)):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS]
         rel = current[cut:].replace(os.sep, "/")
+        # os.walk does not enter linked directories: one pointing outside is named (as a file,
+        # so that find_recipes reports it), one pointing inside is walked where it points
+        files.extend(f"{rel}/{d}" for d in dirs if os.path.islink(os.path.join(current, d))
+                     and _outside(root, f"{rel}/{d}"))
         files.extend(f"{rel}/{n}" for n in names if not n.endswith((".pyc", "~")))
         present = [n for n in RECIPE_FILES if n in names]
         if present:
@@ -67,6 +72,30 @@ def _listed(paths: list[str], top: str) -> tuple[dict[str, list[str]], list[str]
     return {d: [n for n in RECIPE_FILES if n in names] for d, names in recipe_dirs.items()}, files
 
 
+def _outside(root: str, path: str) -> str | None:
+    """Where `path` resolves to when that is outside the workspace, else None."""
+    try:
+        resolve_inside(Path(root), path)
+    except OutsideWorkspace as exc:
+        return exc.target
+    return None
+
+
+def outside_links(root: Path, files: list[str]) -> list[RecipeError]:
+    """An error for each recipe file or directory under the roots that is a symlink to
+    outside the workspace (issue 9: it would be read as a recipe)."""
+    errors = []
+    for path in files:
+        name = path.rsplit("/", 1)[-1]
+        if (name in RECIPE_FILES or os.path.isdir(os.path.join(root, path))) and os.path.islink(
+                os.path.join(root, path)):
+            target = _outside(str(root), path)
+            if target:
+                errors.append(RecipeError(path, f"is a symlink to {target}, outside the "
+                                          "workspace", hint="recipes are read inside it only"))
+    return errors
+
+
 def _skipped_dir(relative: str) -> bool:
     return _SKIPPED_PART.search(relative) is not None
 
@@ -81,6 +110,21 @@ def find_recipes(
     for top in tops:
         recipe_dirs, files = _walk(str(root), top) if listed is None else _listed(listed, top)
         files.sort()
+        linked = [f"{d}/{n[0]}" for d, n in recipe_dirs.items()
+                  if os.path.islink(os.path.join(root, d, n[0]))]  # one lstat per recipe
+        # linked directories: _walk lists them as files; git lists a link as a file too (it
+        # is a blob): those without a suffix are looked at (few files are, so few lstat calls)
+        # (inside a recipe directory only conda/ and recipe/ can hold recipes: other linked
+        # directories there are sources, checked where the source is resolved)
+        linked += [f for f in files if "." not in f.rsplit("/", 1)[-1]
+                   and (f.rsplit("/", 1)[0] not in recipe_dirs
+                        or f.rsplit("/", 1)[-1] in RECIPE_SUBDIRS)
+                   and os.path.islink(os.path.join(root, f))
+                   and os.path.isdir(os.path.join(root, f))]
+        bad = outside_links(root, linked)
+        errors.extend(bad)
+        refused = {e.file.rsplit("/", 1)[0] for e in bad}
+        recipe_dirs = {d: n for d, n in recipe_dirs.items() if d not in refused}
         for directory, present in recipe_dirs.items():
             if len(present) > 1:
                 errors.append(RecipeError(f"{directory}/meta.yaml", "this directory also has a "

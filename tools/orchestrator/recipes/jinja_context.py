@@ -11,13 +11,16 @@ import json
 import posixpath
 import re
 import traceback
-from functools import cache, lru_cache
-from types import SimpleNamespace
+from functools import cache, lru_cache, partial
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from orchestrator.errors import RecipeError
+from orchestrator.recipes import loaders
+from orchestrator.recipes.loaders import LoadError
+from orchestrator.recipes.safe_os import os_for
 
 _PIN = re.compile(r"__pin_([0-9a-f]+)__")
 _PIN_EXPRESSION = re.compile(r"^x(\.x)*$")
@@ -31,23 +34,31 @@ _CDT = {"linux-64": ("cos6", "x86_64"), "linux-aarch64": ("cos7", "aarch64"),
         "linux-ppc64le": ("cos7", "ppc64le")}
 
 
-class LoadError(Exception):
-    """load_file_data could not find or parse a file (raised through Jinja)."""
+# Jinja's own globals a recipe may use; lipsum, cycler, joiner and namespace are dropped
+# (cycler.__init__.__globals__ was the way out before the sandbox).
+_KEPT_GLOBALS = ("range", "dict")
+
+
+def _sandboxed(**options: Any) -> jinja2.Environment:
+    """Recipes are untrusted: no attribute starting with `_`, no mutation of values, no
+    globals beyond the documented context (the sandbox refuses the rest with SecurityError)."""
+    env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, **options)
+    env.globals = {k: env.globals[k] for k in _KEPT_GLOBALS}
+    return env
 
 
 @cache
 def meta_environment() -> jinja2.Environment:
     """conda-build's syntax: `{{ }}` and `{% %}`; undefined names are errors."""
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return _sandboxed(keep_trailing_newline=True)
 
 
 @cache
 def v1_environment() -> jinja2.Environment:
     """rattler-build's syntax: `${{ }}` only."""
-    return jinja2.Environment(
-        undefined=jinja2.StrictUndefined, variable_start_string="${{",
-        variable_end_string="}}", block_start_string="${%", block_end_string="%}",
-        comment_start_string="${#", comment_end_string="#}",
+    return _sandboxed(
+        variable_start_string="${{", variable_end_string="}}", block_start_string="${%",
+        block_end_string="%}", comment_start_string="${#", comment_end_string="#}",
     )
 
 
@@ -77,7 +88,9 @@ def stdlib(language: str, platform: str, variant: dict[str, str]) -> str:
 
 
 def _with_version(name: str, version: str | None) -> str:
-    return f"{name} {version}" if version else name
+    from orchestrator.recipes.variant_pins import ensure_valid_spec
+
+    return ensure_valid_spec(f"{name} {version}") if version else name
 
 
 def cdt(package: str, platform: str, variant: dict[str, str]) -> str:
@@ -151,15 +164,19 @@ def meta_context(context, recipe_dir: str, used: set[str]) -> dict[str, Any]:
     names: dict[str, Any] = {
         **context.selector_names(),
         "environ": environ,
-        "os": SimpleNamespace(environ=environ, getenv=environ.get, sep="/", path=posixpath),
+        "os": os_for(platform, environ),
         # `%PYTHON%` cannot start a YAML scalar; on Windows the host env's python is on PATH
         "PYTHON": "python" if platform.startswith("win") else "$PYTHON",
         "CONDA_BUILD_STATE": "RENDER",
         "compiler": lambda language: compiler(language, platform, variant),
+        "stdlib": lambda language: stdlib(language, platform, variant),
         "cdt": lambda package: cdt(package, platform, variant),
         "pin_subpackage": _pin_function("subpackage"),
         "pin_compatible": _pin_function("compatible"),
-        "load_file_data": lambda path, *a, **k: load_file_data(context, recipe_dir, path, used),
+        "load_file_data": partial(loaders.load_file_data, context, recipe_dir, used),
+        "load_file_regex": partial(loaders.load_file_regex, context, recipe_dir, used),
+        "load_setup_py_data": partial(loaders.load_setup_py_data, context, recipe_dir, used),
+        "load_str_data": loaders.load_str_data,
         **environ,
     }
     return names
@@ -182,31 +199,6 @@ def candidate_paths(recipe_dir: str, path: str) -> tuple[str, ...]:
     if base in ("conda", "recipe") and parent:
         return first, posixpath.normpath(posixpath.join(parent, path))
     return (first,)
-
-
-def load_file_data(context, recipe_dir: str, path: str, used: set[str]) -> Any:
-    """The parsed content (json, yaml, toml) of a file handed over in `context.files`."""
-    files = dict(context.files)
-    for candidate in candidate_paths(recipe_dir, path):
-        if candidate in files:
-            used.add(candidate)
-            return parse_data_file(candidate, files[candidate])
-    raise LoadError(f"load_file_data({path!r}): no such file next to the recipe")
-
-
-def parse_data_file(path: str, text: str) -> Any:
-    import tomllib
-
-    import yaml
-
-    try:
-        if path.endswith(".json"):
-            return json.loads(text)
-        if path.endswith(".toml"):
-            return tomllib.loads(text)
-        return yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise LoadError(f"load_file_data: {path} cannot be parsed: {exc}") from None
 
 
 _SET_LINE = re.compile(r"\{%\s*set\s+([A-Za-z_]\w*)\s*=(.+?)%\}")
@@ -274,15 +266,34 @@ def render_template(env: jinja2.Environment, text: str, names: dict, file: str) 
 def jinja_error(exc: Exception, file: str, line: int | None = None) -> RecipeError:
     """A RecipeError for an exception raised inside a template (undefined name, bad call)."""
     line = line or _template_line(exc)
+    missing_key = re.match(r"'dict object' has no attribute '([^']+)'", str(exc))
+    if isinstance(exc, KeyError) or missing_key:
+        key = missing_key[1] if missing_key else exc.args[0]
+        return RecipeError(file, f"no key {key!r} in a mapping of the template", line,
+                           "environ holds only the documented names (PKG_NAME, PY_VER, ...); "
+                           "use environ.get(name, default)")
     if isinstance(exc, jinja2.UndefinedError):
         name = re.match(r"'([^']+)' is undefined", str(exc))
-        what = f"undefined Jinja variable {name[1]!r}" if name else f"Jinja: {exc}"
+        what = f"undefined Jinja variable {name[1]!r}" if name else f"Jinja: {_plain(exc)}"
         hint = (f"define it with {{% set {name[1]} = ... %}} or add it to [variant] in "
                 "WORKSPACE.toml") if name else ""
         return RecipeError(file, what, line, hint)
     if isinstance(exc, LoadError):
         return RecipeError(file, str(exc), line, "paths are relative to the recipe directory")
-    return RecipeError(file, f"Jinja: {type(exc).__name__}: {exc}", line)
+    if isinstance(exc, SecurityError):
+        return RecipeError(file, f"refused by the template sandbox: {_plain(exc)}", line,
+                           "recipes may not reach attributes starting with _ or change values")
+    return RecipeError(file, f"Jinja: {_plain(exc)}", line)
+
+
+_INTERNAL_NAMES = {"OsPath": "os.path", "OsModule": "os", "StrictUndefined": "undefined"}
+
+
+def _plain(exc: Exception) -> str:
+    """An exception as a user reads it: its message, with no Python module paths or internal
+    class names in it (`orchestrator.recipes.jinja_context.OsPath object` → `os.path`)."""
+    text = re.sub(r"\b(?:[a-z_]\w*\.){2,}([A-Za-z_]\w*)", r"\1", str(exc)) or type(exc).__name__
+    return re.sub(r"\b(\w+)\b", lambda m: _INTERNAL_NAMES.get(m[1], m[1]), text)
 
 
 def _template_line(exc: Exception) -> int | None:

@@ -7,7 +7,7 @@ and again after it. Blanked lines keep their place, so errors point at the writt
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orchestrator.errors import RecipeError
 from orchestrator.recipes.context import RenderContext
@@ -29,6 +29,22 @@ class Rendered:
 
 
 def render_meta_yaml(raw: RawRecipe, context: RenderContext) -> Rendered:
+    """Selectors, Jinja, YAML; a recipe reading PKG_NAME / PKG_VERSION / PKG_BUILDNUM is
+    rendered twice, the second time with the values the first found (as conda-build does)."""
+    if "PKG_" not in raw.text:
+        return _render(raw, context)
+    first = _render(raw, context)
+    return _render(raw, replace(context, package=_package_of(first.tree)))
+
+
+def _package_of(tree: dict) -> tuple[str, str, str]:
+    package = tree.get("package") if isinstance(tree.get("package"), dict) else {}
+    build = tree.get("build") if isinstance(tree.get("build"), dict) else {}
+    return (str(package.get("name") or ""), str(package.get("version") or ""),
+            str(build.get("number") or 0))
+
+
+def _render(raw: RawRecipe, context: RenderContext) -> Rendered:
     names = context.selector_names()
     text, used = apply_selectors(raw.text, names, raw.path)
     loaded: set[str] = set()

@@ -70,6 +70,9 @@ class Recipe:
     skipped: bool = False  # `build: skip: true` on this platform: requirements are empty
     variant: tuple[tuple[str, str], ...] = ()  # variant keys the recipe uses, sorted
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # the top-level requirements of a multi-output meta.yaml: conda-build installs them for the
+    # top-level build but gives them only to the output named like the package
+    top_requirements: tuple[Requirement, ...] = ()
     # `data` is the whole rendered recipe (selectors applied, templates resolved), the
     # input to hashing and to translation for builders. Treat it as read-only.
 
@@ -84,6 +87,8 @@ class Recipe:
     def requirements(self) -> tuple[Requirement, ...]:
         """Requirements of all outputs, de-duplicated, in a stable order."""
         seen: dict[tuple[str, str, str], Requirement] = {}
+        for req in self.top_requirements:
+            seen.setdefault((req.section, req.name, req.spec), req)
         for output in self.outputs:
             for req in output.requirements:
                 seen.setdefault((req.section, req.name, req.spec), req)

@@ -110,6 +110,27 @@ def unique(reqs: list[Requirement]) -> tuple[Requirement, ...]:
     return tuple(dict.fromkeys(reqs))
 
 
+# conda-build's check_bad_chrs: what a package name or version may not contain
+_BAD_NAME = set("=@#$%^&*:;\"'\\|<>?/ !")
+_BAD_VERSION = set("=@#$%^&*:;\"'\\|<>?/ -")
+
+
+def check_name_and_version(name: str, version: str, path: tuple, head: tuple) -> None:
+    """Names and versions by conda's rules (checked at plan time, not when the build fails)."""
+    bad = sorted(set(name) & _BAD_NAME)
+    if bad or name != name.strip() or not name:
+        raise Invalid((*head, "name"), f"package name {name!r} contains {_chars(bad)}",
+                      "names are lowercase letters, digits and - _ .")
+    bad = sorted(set(version) & _BAD_VERSION)
+    if bad:
+        raise Invalid((*head, "version"), f"version {version!r} contains {_chars(bad)}",
+                      "versions are like 1.2.3, 2024.1, 1.0rc1 (no spaces or dashes)")
+
+
+def _chars(bad: list[str]) -> str:
+    return ", ".join("a space" if c == " " else repr(c) for c in bad) or "nothing"
+
+
 def output(name: str, version: str, build: dict, reqs: list, path: tuple) -> Output:
     return Output(
         name=name, version=version, build_number=build_number(build, (*path, "build")),

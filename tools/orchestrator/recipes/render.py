@@ -20,6 +20,7 @@ from orchestrator.recipes.meta_yaml import Rendered, render_meta_yaml
 from orchestrator.recipes.model import Output, RawRecipe, Recipe
 from orchestrator.recipes.recipe_yaml import render_recipe_yaml
 from orchestrator.recipes.records import Invalid, mapping, text
+from orchestrator.recipes.variant_pins import pin_tree
 from orchestrator.recipes.yaml_load import line_of
 
 __all__ = ["RenderContext", "RenderResult", "render_recipe", "render_workspace"]
@@ -67,6 +68,8 @@ def _recipe(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool
     skipped = _skip(mapping(tree, "build", ()))
     versions = {p.name: p.version for p in _parts(tree, head, v1, False)}
     data = _resolved(tree, versions, skipped)
+    if not v1:
+        pin_tree(data, {k: str(v) for k, v in context.variant})
     parts = _parts(data, head, v1, not skipped)
     live = [p for p in parts if not _skip(p.build)]
     skipped = skipped or not live
@@ -74,11 +77,39 @@ def _recipe(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool
         outputs = tuple(Output(p.name, p.version) for p in parts)
     else:
         outputs = tuple(_output(p, data, v1) for p in live)
+        _check_outputs(parts, data, head, v1)
+    top = () if v1 or skipped or not data.get("outputs") else records.unique(
+        _requirements(data, (), v1))
     return Recipe(
         target=raw.target, path=raw.path, format=raw.format, outputs=outputs,
         sources=records.sources(data.get("source"), raw.directory, ("source",), v1),
-        skipped=skipped, variant=_variant(context, rendered.names, outputs), data=data,
+        skipped=skipped, variant=_variant(context, rendered.names, outputs, v1), data=data,
+        top_requirements=top,
     )
+
+
+def _check_outputs(parts: list[_Part], data: dict, head: str, v1: bool) -> None:
+    """Names and versions by conda's rules; no output built from itself (a build or host
+    requirement on its own name, or top-level ones on any output of the recipe)."""
+    names = {p.name for p in parts}
+    for part in parts:
+        where = (*part.path, "package") if v1 and part.path else part.path or (head,)
+        records.check_name_and_version(part.name, part.version, part.path, where)
+        _no_self_requirement(_node(data, part.path), part.path, {part.name})
+    if data.get("outputs") and not v1:
+        _no_self_requirement(data, (), names)
+
+
+def _no_self_requirement(node: dict, path: tuple, own: set[str]) -> None:
+    reqs = node.get("requirements") if isinstance(node, dict) else None
+    for section in ("build", "host"):
+        items = reqs.get(section) if isinstance(reqs, dict) else None
+        for index, spec in enumerate(items if isinstance(items, list) else []):
+            if isinstance(spec, str) and records.package_name(spec) in own:
+                raise Invalid((*path, "requirements", section, index),
+                              f"{records.package_name(spec)} requires itself to build "
+                              f"({section}: {spec})", "a package cannot be built from itself; "
+                              "take the requirement out or pin another package")
 
 
 def _parts(tree: dict, head: str, v1: bool, with_reqs: bool) -> list[_Part]:
@@ -90,19 +121,28 @@ def _parts(tree: dict, head: str, v1: bool, with_reqs: bool) -> list[_Part]:
         return [_Part(_name(top, (head,)), _version(version, (head,)), build, (), shared)]
     if not isinstance(outputs, list):
         raise Invalid(("outputs",), "outputs must be a list of mappings")
-    return [_part(o, ("outputs", i), version, build, shared, v1, with_reqs)
+    top_name = None if v1 else text(top, "name", (head,))
+    return [_part(o, ("outputs", i), version, build, (shared, top_name), v1, with_reqs)
             for i, o in enumerate(outputs)]
 
 
-def _part(item, path, version, build, shared, v1, with_reqs) -> _Part:
+def _part(item, path, version, build, inherited, v1, with_reqs) -> _Part:
+    """One output. meta.yaml follows conda-build: only the output named like the package
+    inherits the top-level requirements and run_exports; the others get only their own."""
     if not isinstance(item, dict):
         raise Invalid(path, f"{path[0]}/{path[1]} must be a mapping")
+    shared, top_name = inherited
     head = (*path, "package") if v1 else path
     package = mapping(item, "package", path) if v1 else item
+    name = _name(package, head)
     own_build = {"number": build.get("number", 0), **mapping(item, "build", path)}
-    reqs = shared + _requirements(item, path, v1) if with_reqs else []
-    return _Part(_name(package, head), _version(text(package, "version", head) or version, head),
-                 own_build, path, reqs)
+    inherits = v1 or name == top_name
+    if inherits and not v1 and "run_exports" not in own_build and "run_exports" in build:
+        own_build["run_exports"] = build["run_exports"]
+    own = _requirements(item, path, v1) if with_reqs else []
+    reqs = (shared if inherits and not (not v1 and "requirements" in item) else []) + own
+    return _Part(name, _version(text(package, "version", head) or version, head),
+                 own_build, path, reqs if with_reqs else [])
 
 
 def _name(package: dict, path: tuple) -> str:
@@ -185,11 +225,16 @@ class _AnyVersion(dict):
         return True
 
 
-def _variant(context: RenderContext, names: frozenset[str], outputs) -> tuple:
-    required = {r.name for o in outputs for r in o.requirements}
-    used = set(names) | required
+def _variant(context: RenderContext, names: frozenset[str], outputs, v1: bool) -> tuple:
+    """The variant keys the recipe uses and their values: those its text uses by conda-build's
+    rules (`context.used`, when known), and for v1 recipes or an unknown `used` those its
+    templates, selectors or requirements read."""
+    static = set(context.used or ())
+    if context.used is not None and not v1:
+        return tuple((k, v) for k, v in sorted(context.variant) if k in static)
+    used = set(names) | {r.name for o in outputs for r in o.requirements}
     return tuple((k, v) for k, v in sorted(context.variant)
-                 if k in used or used & _ALIASES.get(k, set()))
+                 if k in static or k in used or used & _ALIASES.get(k, set()))
 
 
 def render_workspace(workspace, listing: Mapping[str, str] | None = None) -> RenderResult:
@@ -214,8 +259,11 @@ def render_keyed(workspace, keys) -> RenderResult:
     entries = {k.key: fresh.get(k.key) or cached[k.key] for k in keys.items}
     if fresh or len(entries) != len(cached):
         rc.save_cache(workspace.cache_dir, entries)
-    results = [rc.as_result(entries[k.key], k.found.files) for k in keys.items]
-    digests = {k.found.target: rc.digest_of_entry(entries[k.key]) for k in keys.items}
+    results = [_checked_sources(workspace.root, rc.as_result(entries[k.key], k.found.files))
+               for k in keys.items]
+    digests = {}  # target → the digest of its first variant (hashing looks up by target)
+    for k in keys.items:
+        digests.setdefault(k.found.target, rc.digest_of_entry(entries[k.key]))
     return RenderResult(
         tuple(r for r in results if isinstance(r, Recipe)),
         keys.errors + tuple(r for r in results if isinstance(r, RecipeError)),
@@ -223,9 +271,30 @@ def render_keyed(workspace, keys) -> RenderResult:
     )
 
 
+def _checked_sources(root, result: Recipe | RecipeError) -> Recipe | RecipeError:
+    """`path:` sources resolved on disk (issue 9): a symlink to outside the workspace is an
+    error naming both paths; one to inside stands for its target (hashed by its content)."""
+    from dataclasses import replace
+
+    from orchestrator.recipes.paths import OutsideWorkspace, resolve_inside
+
+    if not isinstance(result, Recipe) or not any(s.kind == "path" for s in result.sources):
+        return result
+    sources = []
+    for source in result.sources:
+        if source.kind == "path":
+            try:
+                source = replace(source, path=resolve_inside(root, source.path))
+            except OutsideWorkspace as exc:
+                return RecipeError(result.path, f"source path {exc.path} resolves to "
+                                   f"{exc.target}, outside the workspace")
+        sources.append(source)
+    return replace(result, sources=tuple(sources))
+
+
 def _work(workspace, keyed, describe) -> tuple[RawRecipe, RenderContext]:
     """What rendering a missing entry takes: the recipe's text and its context."""
     from orchestrator.recipes import render_cache as rc
 
     raw = keyed.raw or read_recipe(workspace.root, keyed.found)
-    return raw, rc.context_for(raw, workspace.root, rc.base_context(workspace), describe)
+    return raw, rc.context_for(raw, workspace.root, keyed, describe)

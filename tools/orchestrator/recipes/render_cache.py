@@ -43,8 +43,11 @@ def _code_version() -> str:
 CODE_VERSION = _code_version()
 CACHE_FILE = "render/recipes.msgpack"
 INDEX_FILE = "render/index.msgpack"
+_SETUP_DEFAULT = re.compile(r"load_setup_py_data\(\s*\)")  # reads setup.py by default
 PARALLEL_FROM = 200  # below this, starting processes costs more than it saves
-_LOADS = re.compile(r"""load_file_data\(\s*['"]([^'"]+)['"]""")
+_LOADS = re.compile(
+    r"""load_(?:file_data|file_regex|setup_py_data)\(\s*(?:load_file\s*=\s*|setup_file\s*=\s*)?"""
+    r"""['"]([^'"]+)['"]""")
 
 # ("ok", (Recipe without files, recipe_data_digest(data))) or ("error", (file, message, line,
 # hint)); on disk a Recipe is plain arrays (see `encode_recipe`).
@@ -56,14 +59,29 @@ class Needs(NamedTuple):
 
     loads: tuple[tuple[str, ...], ...]  # per `load_file_data` literal: its candidate paths
     describe: bool  # whether it uses GIT_DESCRIBE_* or GIT_BUILD_STR
+    used: tuple[str, ...] = ()  # the variant keys it uses (see variant_config.used_keys)
+    inputs: tuple = ()  # ids of the recipe's conda_build_config.yaml and build.sh `used` saw
 
 
-def needs_of(raw: RawRecipe) -> Needs:
+def needs_of(raw: RawRecipe, space=None, scripts=(), inputs=()) -> Needs:
     from orchestrator.recipes.jinja_context import candidate_paths  # Jinja: only on a miss
+    from orchestrator.recipes.variant_config import used_keys
 
-    loads = tuple(tuple(candidate_paths(raw.directory, literal))
-                  for literal in _LOADS.findall(raw.text))
-    return Needs(loads, "GIT_DESCRIBE" in raw.text or "GIT_BUILD_STR" in raw.text)
+    literals = _LOADS.findall(raw.text) + ["setup.py"] * bool(_SETUP_DEFAULT.search(raw.text))
+    loads = tuple(tuple(candidate_paths(raw.directory, literal)) for literal in literals)
+    if space is None:
+        used = frozenset()
+    elif raw.format == "meta.yaml":
+        used = used_keys(space, raw.text, scripts, _noarch(raw.text))
+    else:  # v1: a key named in an expression or as a requirement (rattler-build's rule)
+        used = frozenset(k for k, _ in space.values if re.search(rf"(?<![\w-]){re.escape(k)}"
+                                                                  rf"(?![\w-])", raw.text))
+    return Needs(loads, "GIT_DESCRIBE" in raw.text or "GIT_BUILD_STR" in raw.text,
+                 tuple(sorted(used)), tuple(inputs))
+
+
+def _noarch(text: str) -> bool:
+    return re.search(r"^\s*noarch:\s*\S", text, re.M) is not None and "outputs:" not in text
 
 
 def render_salt(base: RenderContext) -> str:
@@ -89,32 +107,46 @@ def entry_key(key: str, needs: Needs, file_id, described: tuple | None) -> str:
     return xxhash.xxh3_128_hexdigest(repr((key, files, described)).encode())
 
 
-def context_for(raw: RawRecipe, root: Path, base: RenderContext, describe) -> RenderContext:
-    """`base` plus what this recipe reads: git describe (only when it mentions it), files."""
+def context_for(raw: RawRecipe, root: Path, keyed: Keyed, describe) -> RenderContext:
+    """The context of one variant of a recipe: the variant's values over the first value of
+    every other key, git describe (only when it mentions it), the files it loads."""
     needs = needs_of(raw)
-    files = tuple(sorted(_loaded_files(needs, root).items()))
+    loaded, refused = _loaded_files(needs, root)
     described = describe(raw.directory) if needs.describe else None
-    if not files and described is None:
-        return base
-    return RenderContext(base.platform, base.variant, described, files)
+    variant = tuple(sorted((keyed.space.first() | dict(keyed.variant)).items()))
+    return RenderContext(keyed.platform, variant, described, tuple(sorted(loaded.items())),
+                         keyed.space.files, refused=tuple(sorted(refused.items())),
+                         used=tuple(k for k, _ in keyed.variant))
 
 
-def _loaded_files(needs: Needs, root: Path) -> dict[str, str]:
-    files = {}
+def _loaded_files(needs: Needs, root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(path → text, path → why refused) of the files the loaders may read: inside the
+    workspace only, symlinks resolved (issue 9: `load_file_data("/etc/passwd")`)."""
+    from orchestrator.recipes.paths import OutsideWorkspace, read_inside
+
+    files, refused = {}, {}
     for candidates in needs.loads:
         for path in candidates:
             try:
-                files[path] = (root / path).read_text(encoding="utf-8")
+                files[path] = read_inside(root, path)
+                break
+            except OutsideWorkspace as exc:
+                refused[path] = str(exc)
                 break
             except (OSError, UnicodeDecodeError):
                 continue
-    return files
+    return files, refused
 
 
 def file_id(root: Path, path: str) -> str | None:
-    """A digest of a file's bytes; None when it cannot be read."""
+    """A digest of a file's bytes; None when it cannot be read; where it resolves to when that
+    is outside the workspace (which is never read)."""
+    from orchestrator.recipes.paths import OutsideWorkspace, resolve_inside
+
     try:
-        return xxhash.xxh3_128_hexdigest((root / path).read_bytes())
+        return xxhash.xxh3_128_hexdigest((root / resolve_inside(root, path)).read_bytes())
+    except OutsideWorkspace as exc:
+        return f"outside:{exc.target}"
     except OSError:
         return None
 
@@ -254,7 +286,8 @@ def encode_recipe(r: Recipe) -> tuple:
                     for o in r.outputs)
     sources = tuple((s.kind, s.url, s.sha256, s.path, s.git_rev, s.patches, s.target_directory)
                     for s in r.sources)
-    return r.target, r.path, r.format, outputs, sources, r.skipped, r.variant, r.data
+    top = tuple((q.name, q.spec, q.section) for q in r.top_requirements)
+    return r.target, r.path, r.format, outputs, sources, r.skipped, r.variant, r.data, top
 
 
 
@@ -263,14 +296,13 @@ def decode_recipe(value, shared: dict[tuple, Requirement] | None = None) -> Reci
     requirements become one object across the recipes decoded with one `shared` dict
     (5,000 recipes: ~40,000 requirements, ~3,000 distinct)."""
     shared = {} if shared is None else shared
-    target, path, format_, outputs, sources, skipped, variant, data = value
+    target, path, format_, outputs, sources, skipped, variant, data, top = value
     if not isinstance(data, dict):
         raise TypeError("recipe data is not a map")
     return Recipe(target, path, format_, tuple(
         Output(n, v, b, a, requirements_of(reqs, shared), tuple(exports))
         for n, v, b, a, reqs, exports in outputs), tuple(_source(*s) for s in sources),
-        (), bool(skipped), tuple((k, v) for k, v in variant), data)
-
+        (), bool(skipped), tuple((k, v) for k, v in variant), data, requirements_of(top, shared))
 
 
 def requirements_of(reqs, shared: dict[tuple, Requirement]) -> tuple[Requirement, ...]:
@@ -301,14 +333,23 @@ def digest_of_entry(entry: Entry) -> str | None:
 
 
 def base_context(workspace) -> RenderContext:
-    return RenderContext(workspace.platform, tuple(sorted(workspace.config.variant.items())))
+    from orchestrator.recipes.variant_config import workspace_space
+
+    space = workspace_space(workspace)
+    return RenderContext(workspace.platform, tuple(sorted(space.first().items())),
+                         variant_files=space.files)
 
 
 @dataclass(frozen=True)
 class Keyed:
+    """One variant of one recipe, and the render cache key of its entry."""
+
     found: FoundRecipe
     key: str  # the render cache key of its entry
     raw: RawRecipe | None  # read when the cache index did not know its text
+    variant: tuple = ()  # the values of the variant keys the recipe uses, sorted
+    space: Any = None  # the recipe's VariantSpace (the workspace's plus its own config)
+    platform: str = "linux-64"
 
 
 @dataclass(frozen=True)
@@ -329,6 +370,7 @@ def render_keys(
 ) -> RenderKeys:
     """The cache key of every recipe, reading only the recipes the cache index does not know
     (`index`: `load_index(workspace.cache_dir)` when the caller has read it already)."""
+    from orchestrator.recipes.variant_config import workspace_space
     from orchestrator.workspace import WORKSPACE_FILE, missing_roots
 
     root = workspace.root
@@ -336,13 +378,18 @@ def render_keys(
                                  None if listing is None else sorted(listing))
     errors += [RecipeError(str(root / WORKSPACE_FILE), f"workspace.roots: '{r}' is not a "
                            "directory of the workspace") for r in missing_roots(workspace)]
-    salt = render_salt(base_context(workspace))
+    try:
+        space = workspace_space(workspace)
+    except RecipeError as exc:  # a variant file that cannot be read: nothing can render
+        return RenderKeys((), (*errors, exc))
+    salt = render_salt(RenderContext(workspace.platform, space.values, None, (), space.files))
     index = load_index(workspace.cache_dir) if index is None else index
     used: dict[str, Needs] = {}
     describe, items = describer(root), []
     for item in found:
         try:
-            items.append(_keyed(item, root, salt, listing, (index, used), describe))
+            items.extend(_keyed(item, (root, space, workspace.platform), salt, listing,
+                                (index, used), describe))
         except RecipeError as exc:
             errors.append(exc)
     if used.keys() != index.keys():
@@ -350,21 +397,39 @@ def render_keys(
     return RenderKeys(tuple(items), tuple(errors))
 
 
-def _keyed(item, root, salt, listing, indexes, describe) -> Keyed:
-    """`item`'s entry key; `indexes`: the saved index and this run's (filled here)."""
+def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
+    """`item`'s variants and their entry keys; `where`: (root, workspace VariantSpace,
+    platform); `indexes`: the saved index and this run's (filled here)."""
+    from orchestrator.recipes import variant_config as vc
+
+    root, space, platform = where
     index, used = indexes
     blob = listing.get(item.path) if listing is not None else None
     raw = None if blob else read_recipe(root, item)
     key = text_key(item.target, item.path, item.format, blob or text_id(raw.text), salt)
-    if key not in index:
-        raw = raw or read_recipe(root, item)
-    needs = used[key] = index[key] if key in index else needs_of(raw)
 
     def identify(path: str) -> str | None:
         return (listing or {}).get(path) or file_id(root, path)
 
+    inputs = vc.recipe_inputs(item, identify)
+    if key not in index or tuple(index[key].inputs) != inputs:
+        raw = raw or read_recipe(root, item)
+    space = vc.recipe_space(root, item, space, platform)
+    if key in index and tuple(index[key].inputs) == inputs:
+        needs = index[key]
+    else:
+        needs = needs_of(raw, space, vc.recipe_scripts(root, item), inputs)
+    used[key] = needs
     described = describe(item.path.rsplit("/", 1)[0]) if needs.describe else None
-    return Keyed(item, entry_key(key, needs, identify, described), raw)
+    base = entry_key(key, needs, identify, described)
+    return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform)
+            for variant in vc.combinations(space, frozenset(needs.used))]
+
+
+def _variant_key(base: str, variant: tuple, inputs: tuple) -> str:
+    if not variant and not any(inputs):
+        return base
+    return xxhash.xxh3_128_hexdigest(repr((base, variant, inputs)).encode())
 
 
 def describer(root):

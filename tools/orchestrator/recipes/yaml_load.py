@@ -1,6 +1,8 @@
 """YAML for recipes: a fast C loader for the happy path, ruamel.yaml only to locate errors.
 
 Like conda-build, numbers and dates stay text (`version: 1.10` is "1.10", not 1.1).
+Recipes are untrusted: a document nested deeper than MAX_DEPTH or expanding (through aliases)
+to more than MAX_NODES values is refused, before anything walks it recursively.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import yaml
 
 from orchestrator.errors import RecipeError
 
+MAX_DEPTH = 100  # conda-forge's deepest recipes nest about 8 levels
+MAX_NODES = 200_000  # values after alias expansion; the largest corpus recipe has ~1,000
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -23,16 +27,58 @@ _TextScalarsLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_yaml(text: str, file: str) -> object:
-    """The YAML document in `text`; RecipeError with the line of the first syntax problem."""
+def load_yaml(text: str, file: str, loader: type = _TextScalarsLoader) -> object:
+    """The YAML document in `text`; RecipeError with the line of the first syntax problem, or
+    naming the file when the document is too deep or too large once its aliases expand."""
+    document = _parsed(text, file, loader)
+    problem = bounds_problem(document)
+    if problem:
+        raise RecipeError(file, problem, hint="aliases and nesting are limited in recipes")
+    return document
+
+
+def load_plain_yaml(text: str, file: str) -> object:
+    """Like load_yaml, with YAML's own typing of scalars (for variant files, whose values
+    conda-build reads typed: `with_icu: false` is a boolean)."""
+    return load_yaml(text, file, _Loader)
+
+
+def bounds_problem(document: object) -> str | None:
+    """Why `document` is refused (too deep, too many values counting each alias's expansion),
+    or None. Iterative and memoized by identity, so a billion laughs costs a few steps."""
+    sizes: dict[int, tuple[int, int]] = {}  # id → (values, depth) of an expanded subtree
+    stack: list[tuple[object, bool]] = [(document, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes or not isinstance(node, dict | list):
+            continue
+        items = list(node.values()) if isinstance(node, dict) else node
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in items)
+            continue
+        counted = [sizes.get(id(c), (1, 0)) for c in items]
+        values = 1 + sum(c[0] for c in counted)
+        depth = 1 + max((c[1] for c in counted), default=0)
+        if depth > MAX_DEPTH:
+            return f"YAML nested deeper than {MAX_DEPTH} levels"
+        if values > MAX_NODES:
+            return f"YAML expands to more than {MAX_NODES:,} values (through aliases)"
+        sizes[id(node)] = (values, depth)
+    return None
+
+
+def _parsed(text: str, file: str, loader: type) -> object:
     try:
-        return yaml.load(text, Loader=_TextScalarsLoader)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise RecipeError(file, f"invalid YAML: {exc.problem or exc.context}", line) from None
     except yaml.YAMLError as exc:
         raise RecipeError(file, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise RecipeError(file, f"YAML nested deeper than {MAX_DEPTH} levels") from None
 
 
 def line_of(text: str, keys: tuple[object, ...]) -> int | None:
