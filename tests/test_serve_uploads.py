@@ -89,13 +89,13 @@ def test_not_a_package_and_too_large_are_refused(server, config, tmp_path):
 
 def _bad_tokens(root):
     revoked = tokens.create_token(root, "testing", "upload")
-    tokens.revoke_token(root, revoked.split(".")[0])
-    good_id = tokens.create_token(root, "testing", "upload").split(".")[0]
+    tokens.revoke_token(root, revoked.split("-")[0])
+    good_id = tokens.create_token(root, "testing", "upload").split("-")[0]
     return {
         # case: (token, upload status, read status)
         "missing": (None, 401, 401),
-        "wrong": ("deadbeef.not-a-secret", 401, 401),
-        "wrong secret": (f"{good_id}.not-the-secret", 401, 401),
+        "wrong": ("deadbeef-0000", 401, 401),
+        "wrong secret": (f"{good_id}-0000not0the0secret", 401, 401),
         "revoked": (revoked, 401, 401),
         "expired": (tokens.create_token(root, "testing", "upload", expires_days=0), 401, 401),
         "read scope": (tokens.create_token(root, "testing", "read"), 403, 200),
@@ -108,11 +108,11 @@ def test_bad_tokens_get_401_or_403_and_leave_no_trace(server, config, packages, 
     for case, (token, upload_status, read_status) in _bad_tokens(config.root).items():
         status, _, _ = upload(server.url, "testing", packages[1], token)
         assert status == upload_status, case
-        status, _, _ = request(f"{server.url}/t/{token or 'x.y'}/testing/noarch/repodata.json")
+        status, _, _ = request(f"{server.url}/t/{token or 'x-y'}/testing/noarch/repodata.json")
         assert status == read_status, case
     assert listed(config.root) == {}
     assert not (config.root / "testing" / "noarch" / packages[1].name).exists()
-    assert "not-the-secret" not in caplog.text and "/t/***/testing" in caplog.text
+    assert "0000not0the0secret" not in caplog.text and "/t/***/testing" in caplog.text
 
 
 def test_reading_needs_a_token_in_the_path_unless_the_channel_is_public(server, config):

@@ -1,6 +1,6 @@
 """Access tokens: created, listed, revoked and checked; stored hashed in SQLite in the served root.
 
-A token is `<id>.<secret>`: the id finds the row, the secret's sha256 is compared with
+A token is `<id>-<secret>` (hex): the id finds the row, the secret's sha256 is compared with
 hmac.compare_digest (constant time). Only the hash is stored, and the token is never logged:
 `token create` prints it once. Scopes are ordered: a `promote` token may also upload and read,
 an `upload` token may also read.
@@ -76,13 +76,14 @@ def create_token(root: Path, channel: str, scope: str, expires_days: float | Non
     """A new token (shown once: only its hash is kept)."""
     if scope not in SCOPES:
         raise TokenError(f"unknown scope {scope!r}; one of {', '.join(SCOPES)}")
-    token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
+    # hex and one dash: conda reads `/t/<token>/` with the pattern [a-zA-Z0-9-]+
+    token_id, secret = secrets.token_hex(4), secrets.token_hex(24)
     now = time.time()
     expires = now + expires_days * 86400 if expires_days is not None else None
     with closing(_connect(root)) as db, db:
         db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
                    (token_id, _digest(secret), channel, scope, now, expires, note))
-    return f"{token_id}.{secret}"
+    return f"{token_id}-{secret}"
 
 
 def list_tokens(root: Path) -> list[TokenInfo]:
@@ -104,7 +105,7 @@ def check_token(root: Path, token: str | None, channel: str, scope: str) -> Verd
     """200 when `token` grants `scope` on `channel`; 401 unknown/revoked/expired; 403 else."""
     if not token:
         return Verdict(401, "no token")
-    token_id, _, secret = token.partition(".")
+    token_id, _, secret = token.partition("-")
     with closing(_connect(root)) as db:
         row = db.execute("SELECT digest, channel, scope, expires, revoked FROM tokens "
                          "WHERE id = ?", (token_id,)).fetchone()
