@@ -100,3 +100,13 @@ def post_json(server_url: str, channel: str, action: str, body: dict, token: str
 
 def repodata(root: Path, channel: str, subdir: str = "noarch") -> dict:
     return json.loads((root / channel / subdir / "repodata.json").read_text())
+
+
+def served_config(root: Path, **changes):
+    """A ServerConfig serving `root`: testing and stable, an archive for stable, 1 MiB uploads."""
+    from orchestrator.serve.config import ServerConfig
+
+    settings = {"root": root, "channels": ("testing", "stable"), "archive": "archive",
+                "archived": ("stable",), "public": (), "size_limit": 1 << 20,
+                "platform": "linux-64", **changes}
+    return ServerConfig(**settings)

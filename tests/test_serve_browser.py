@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from orchestrator import cache
 from orchestrator.serve import tokens
-from orchestrator.serve.config import ServerConfig
-from serve_support import Server, build_tiny_packages, upload
+from serve_support import Server, build_tiny_packages, served_config, upload
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -64,8 +63,7 @@ def record_builds(cache_dir) -> None:
 def test_the_channel_page_lists_and_filters_packages(browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    config = ServerConfig(root=tmp_path / "served", channels=("testing",), archive="archive",
-                          archived=(), public=(), size_limit=1 << 20, platform="linux-64")
+    config = served_config(tmp_path / "served", channels=("testing",))
     packages = build_tiny_packages(tmp_path / "tiny", 12)
     with Server(config) as server:
         uploader = tokens.create_token(config.root, "testing", "upload")
@@ -90,9 +88,8 @@ def test_the_nightly_page_shows_results_and_a_timeline(browser, tmp_path):
     from selenium.webdriver.common.by import By
 
     record_builds(tmp_path / "cache")
-    config = ServerConfig(root=tmp_path / "served", channels=("testing",), archive="archive",
-                          archived=(), public=(), size_limit=1 << 20, platform="linux-64",
-                          cache_dir=tmp_path / "cache")
+    config = served_config(tmp_path / "served", channels=("testing",),
+                           cache_dir=tmp_path / "cache")
     with Server(config) as server:
         browser.get(f"{server.url}/builds/")
         screenshot(browser, tmp_path / "nightly-page.png")

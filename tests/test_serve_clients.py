@@ -10,15 +10,13 @@ import subprocess
 
 import pytest
 from orchestrator.serve import tokens
-from orchestrator.serve.config import ServerConfig
-from serve_support import Server, build_tiny_packages, upload
+from serve_support import Server, build_tiny_packages, served_config, upload
 
 
 @pytest.fixture
 def served(tmp_path):
     """A server whose private `testing` channel holds tiny-1.0.1 and tiny-1.0.2."""
-    config = ServerConfig(root=tmp_path / "served", channels=("testing",), archive="archive",
-                          archived=(), public=(), size_limit=1 << 20, platform="linux-64")
+    config = served_config(tmp_path / "served", channels=("testing",), archived=())
     packages = build_tiny_packages(tmp_path / "tiny", 2)
     with Server(config) as server:
         uploader = tokens.create_token(config.root, "testing", "upload")

@@ -11,8 +11,15 @@ import time
 
 import pytest
 from orchestrator.serve import tokens
-from orchestrator.serve.config import ServerConfig
-from serve_support import Server, build_tiny_packages, post_json, repodata, request, upload
+from serve_support import (
+    Server,
+    build_tiny_packages,
+    post_json,
+    repodata,
+    request,
+    served_config,
+    upload,
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +29,7 @@ def packages(tmp_path_factory):
 
 @pytest.fixture
 def config(tmp_path):
-    return ServerConfig(root=tmp_path / "served", channels=("testing", "stable"),
-                        archive="archive", archived=("stable",), public=(),
-                        size_limit=1 << 20, platform="linux-64")
+    return served_config(tmp_path / "served")
 
 
 def names(root, channel) -> list[str]:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 from orchestrator.serve import tokens
-from orchestrator.serve.config import ServerConfig
-from serve_support import Server, repodata, request
+from serve_support import Server, repodata, request, served_config
 
 RECIPES = {
     "recipes/base-tool/meta.yaml": (
@@ -26,9 +25,8 @@ RECIPES = {
 def test_build_publishes_each_package_to_the_server(make_workspace, run_cli, tmp_path,
                                                     monkeypatch):
     root = make_workspace(RECIPES)
-    config = ServerConfig(root=tmp_path / "served", channels=("testing",), archive="archive",
-                          archived=(), public=(), size_limit=1 << 24, platform="linux-64",
-                          cache_dir=root / "cache")
+    config = served_config(tmp_path / "served", channels=("testing",), size_limit=1 << 24,
+                           cache_dir=root / "cache")
     with Server(config) as server:
         (root / "WORKSPACE.toml").write_text(
             '[workspace]\nname = "test-org"\n[channels]\n'
@@ -49,8 +47,7 @@ def test_build_publishes_each_package_to_the_server(make_workspace, run_cli, tmp
 def test_a_wrong_token_fails_the_plan_with_one_line(make_workspace, run_cli, tmp_path,
                                                     monkeypatch):
     root = make_workspace(RECIPES)
-    config = ServerConfig(root=tmp_path / "served", channels=("testing",), archive="archive",
-                          archived=(), public=(), size_limit=1 << 24, platform="linux-64")
+    config = served_config(tmp_path / "served", channels=("testing",))
     with Server(config) as server:
         (root / "WORKSPACE.toml").write_text(
             '[workspace]\nname = "test-org"\n[channels]\n'

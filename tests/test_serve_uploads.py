@@ -11,8 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from orchestrator.serve import tokens
-from orchestrator.serve.config import ServerConfig
-from serve_support import Server, build_tiny_packages, repodata, request, upload
+from serve_support import (
+    Server,
+    build_tiny_packages,
+    repodata,
+    request,
+    served_config,
+    upload,
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +28,7 @@ def packages(tmp_path_factory):
 
 @pytest.fixture
 def config(tmp_path):
-    return ServerConfig(root=tmp_path / "served", channels=("testing", "stable"),
-                        archive="archive", archived=("stable",), public=("stable",),
-                        size_limit=1 << 20, platform="linux-64", cache_dir=tmp_path / "cache")
+    return served_config(tmp_path / "served", public=("stable",))
 
 
 @pytest.fixture
