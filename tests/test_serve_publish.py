@@ -57,3 +57,19 @@ def test_a_wrong_token_fails_the_plan_with_one_line(make_workspace, run_cli, tmp
     assert result.code == 2
     assert result.err.startswith("error: channel ") and "HTTP 401" in result.err
     assert "deadbeef-0123" not in result.err and "Traceback" not in result.err
+
+
+def test_the_gitlab_pipeline_of_a_served_target_uploads_from_each_job(make_workspace, run_cli,
+                                                                      tmp_path, monkeypatch):
+    root = make_workspace(RECIPES)
+    config = served_config(tmp_path / "served", channels=("testing",))
+    with Server(config) as server:
+        (root / "WORKSPACE.toml").write_text(
+            '[workspace]\nname = "test-org"\n[channels]\n'
+            f'target = "{server.url}/testing"\ntoken_env = "ACME_UPLOAD_TOKEN"\n')
+        monkeypatch.setenv("ACME_UPLOAD_TOKEN",
+                           tokens.create_token(config.root, "testing", "read"))
+        result = run_cli(["-C", root, "pipeline", "gitlab"], cwd=root)
+    assert result.code == 0, result.err
+    assert "artifacts: false" in result.out and "artifacts: true" not in result.out
+    assert "cache/channel/" not in result.out and "build:recipes/top-tool" in result.out
