@@ -131,6 +131,11 @@ def markdown(results: dict) -> str:
     ]
     if results.get("scheduler"):
         parts += ["## Scheduler efficiency\n", _scheduler(results["scheduler"])]
+    if results.get("serve"):
+        from serve_bench import serve_markdown
+
+        parts += ["## Channel service (`orchestrate serve`, serve_bench.py)\n",
+                  serve_markdown(results["serve"])]
     if results.get("profiles"):
         parts += ["## Where the time goes (N=" + str(max(results["sizes"], key=int)) + ")\n",
                   PROFILE_NOTE, *map(_profile, results["profiles"])]

@@ -57,6 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "(default benchmarks/RESULTS.md; none with --smoke)")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
     parser.add_argument("--skip-scheduler", action="store_true")
+    parser.add_argument("--skip-serve", action="store_true", help="skip the channel service")
     args = parser.parse_args(argv)
     if args.smoke:
         args.sizes, args.runs, args.edits = "200", 1, min(args.edits, 20)
@@ -206,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"precision: done ({time.monotonic() - started:.0f}s so far)")
     if not args.skip_scheduler:
         results["scheduler"] = _scheduler(args.smoke)
+    if not args.skip_serve:
+        from serve_bench import measure_serve
+
+        _log("channel service")
+        results["serve"] = measure_serve(args.work / "serve", args.smoke)
     if not args.smoke:
         results["profiles"] = _profiles(workspaces[max(args.sizes)].root)
     results["elapsed_s"] = time.monotonic() - started

@@ -75,3 +75,12 @@ def test_import_time_and_report_are_written(smoke):
         assert heading in report
     assert len(results["goals"]) == 9  # 6 at the largest N, precision, 2 scheduler
     assert str(results["machine"]["nproc"]) in report
+
+
+def test_the_channel_service_is_measured_at_1_and_20_clients(smoke):
+    serve = smoke[0]["serve"]
+    for key in ("repodata", "uploads"):
+        assert [f["clients"] for f in serve[key]] == [1, 20]
+        assert all(f["per_s"] > 0 and f["p99_ms"] >= f["p50_ms"] > 0 for f in serve[key])
+    assert serve["repodata_records"] == 40
+    assert "GET repodata.json | 20" in smoke[1]

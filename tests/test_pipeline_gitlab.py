@@ -175,3 +175,19 @@ def test_the_documented_parent_pipeline_is_valid_and_the_same_in_both_places():
     assert parent["stages"] == ["plan", "build"]
     assert parent["build"]["trigger"]["include"] == [{"artifact": "child.yml", "job": "plan"}]
     assert list(schema.iter_errors(parent)) == []
+
+
+def test_a_served_target_channel_makes_jobs_upload_instead_of_passing_artifacts():
+    from orchestrator.gitlab import PipelineSettings, build_job
+    from orchestrator.plan import Plan, PlanNode
+
+    nodes = {"//a": PlanNode("//a", "1" * 64, "build", (), (), ()),
+             "//b": PlanNode("//b", "2" * 64, "build", (), (), ("//a",))}
+    plan = Plan("linux-64", "https://conda.example/testing", nodes, ("//a", "//b"))
+    job = build_job(plan, "//b", PipelineSettings(channel="https://conda.example/testing",
+                                                  remote=True))
+    assert job["needs"] == [{"job": "build:a", "artifacts": False}]
+    assert job["artifacts"]["paths"] == ["cache/builds/**/build.log"]
+    local = build_job(plan, "//b", PipelineSettings())
+    assert local["needs"] == [{"job": "build:a", "artifacts": True}]
+    assert "cache/channel/" in local["artifacts"]["paths"]

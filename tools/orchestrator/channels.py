@@ -24,6 +24,8 @@ from orchestrator.files import replace_atomically
 REPODATA = "repodata.json"
 HTTP_TIMEOUT = 30.0
 PackageKey = tuple[str, str, str]  # (name, version, build)
+# channel URL → token sent as a Bearer header to it (a served channel, see serve/remote.py)
+_TOKENS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,7 @@ def _http_get(url: str, location: str, cached: _CacheEntry | None):
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(location, headers=_conditional_headers(cached))
+    request = urllib.request.Request(location, headers=_conditional_headers(cached, location))
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
             return response.status, response.read(), response.headers
@@ -241,8 +243,21 @@ def _http_get(url: str, location: str, cached: _CacheEntry | None):
         raise ChannelError(url, f"cannot fetch {location}: {reason}") from None
 
 
-def _conditional_headers(cached: _CacheEntry | None) -> dict[str, str]:
-    headers = {"Accept-Encoding": "identity"}
+def set_channel_token(url: str, token: str | None) -> None:
+    """Send `token` with every request to the channel at `url` (never put in a URL or cache)."""
+    if token:
+        _TOKENS[url.rstrip("/")] = token
+
+
+def _token_headers(location: str) -> dict[str, str]:
+    for url, token in _TOKENS.items():
+        if location.startswith(url + "/"):
+            return {"Authorization": f"Bearer {token}"}
+    return {}
+
+
+def _conditional_headers(cached: _CacheEntry | None, location: str = "") -> dict[str, str]:
+    headers = {"Accept-Encoding": "identity", **_token_headers(location)}
     if cached is not None and cached.etag:
         headers["If-None-Match"] = cached.etag
     if cached is not None and cached.last_modified:

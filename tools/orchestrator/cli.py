@@ -25,6 +25,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pipeline": ("pipeline", "write the plan as a GitLab CI child pipeline"),
     "clean": ("clean", "remove cached logs, records, sources and the render cache"),
     "verify": ("verify", "check the target channel's packages against its repodata.json"),
+    "serve": ("serve", "serve the organization's channels over HTTP (uploads, tokens, pages)"),
+    "token": ("token", "create, list or revoke the channel service's access tokens"),
+    "promote": ("promote", "promote packages from one channel to another (same bytes)"),
+    "prune": ("prune", "remove old builds from a channel (the archive keeps them)"),
+    "restore": ("restore", "bring pruned packages back from the archive"),
 }
 
 

@@ -8,6 +8,8 @@ built in the same pipeline, so it starts from a channel holding everything it de
 (every dependency's artifact holds that dependency's own dependencies in turn). Several
 artifacts unpacked into one directory leave one of their repodata.json files:
 `orchestrate build` re-indexes a local channel whose files and repodata.json disagree.
+With a served (http) target channel (`remote`), each job uploads its packages and the next
+reads them from the server: `needs:` only orders the jobs and artifacts keep only the logs.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class PipelineSettings:
     image: str = ""  # the jobs' image ("": the runner's default)
     full: bool = False  # rebuild even what a channel has (as `--full` planned it)
     command: tuple[str, ...] = ("orchestrate",)  # how the jobs' image runs orchestrate
+    remote: bool = False  # the target is a served channel: jobs upload, no channel artifacts
 
 
 def job_name(target: str) -> str:
@@ -67,16 +70,21 @@ def build_job(plan: Plan, target: str, settings: PipelineSettings) -> dict[str, 
     deps = [d for d in plan.nodes[target].deps if d in building]
     return {
         "stage": STAGE,
-        "needs": [{"job": job_name(d), "artifacts": True} for d in sorted(deps)],
+        "needs": [{"job": job_name(d), "artifacts": not settings.remote} for d in sorted(deps)],
         "script": [build_command(target, settings)],
         "artifacts": {
             "when": "always",
             "expire_in": EXPIRE_IN,
-            "paths": [f"{_under(settings.workspace, settings.channel)}/",
-                      f"{_under(settings.workspace, 'cache/builds')}/**/build.log"],
+            "paths": _artifact_paths(settings),
             "reports": {"junit": JUNIT},
         },
     }
+
+
+def _artifact_paths(settings: PipelineSettings) -> list[str]:
+    logs = f"{_under(settings.workspace, 'cache/builds')}/**/build.log"
+    return [logs] if settings.remote else [f"{_under(settings.workspace, settings.channel)}/",
+                                           logs]
 
 
 def build_command(target: str, settings: PipelineSettings) -> str:
@@ -91,7 +99,8 @@ def _under(workspace: str, path: str) -> str:
 
 def nothing_job(plan: Plan, settings: PipelineSettings) -> dict[str, Any]:
     """GitLab refuses a pipeline without jobs: one that says why there is nothing to do."""
-    channel = _under(settings.workspace, settings.channel)
+    channel = settings.channel if settings.remote else _under(settings.workspace,
+                                                                settings.channel)
     message = f"nothing to build: {len(plan.nodes)} selected targets up to date in {channel}"
     return {
         "stage": STAGE,

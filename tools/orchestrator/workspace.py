@@ -53,6 +53,7 @@ class WorkspaceSection(_Strict):
 class ChannelsSection(_Strict):
     target: str = Field(default="cache/channel", min_length=1)
     extra: tuple[str, ...] = ()
+    token_env: str = ""  # the environment variable holding the token of an http(s) target
 
 
 class BuildOverride(_Strict):
@@ -82,11 +83,25 @@ class BuildSection(_Strict):
         return {"//" + key.strip("/"): value for key, value in overrides.items()}
 
 
+class ServeSection(_Strict):
+    """`orchestrate serve`: the channels one server holds (see docs/serving.md)."""
+
+    root: str = "cache/serve"  # the directory of channels (and the token database)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    channels: tuple[str, ...] = ("testing", "staging", "stable")
+    archive: str = "archive"  # where packages of `archived` channels are hard-linked
+    archived: tuple[str, ...] = ("stable",)
+    public: tuple[str, ...] = ()  # channels anyone may read without a token
+    size_limit_mb: float = Field(default=1024.0, gt=0)
+
+
 class WorkspaceConfig(_Strict):
     workspace: WorkspaceSection
     variant: dict[str, VariantValue | tuple[VariantValue, ...]] = {"python": "3.11"}
     channels: ChannelsSection = ChannelsSection()
     build: BuildSection = BuildSection()
+    serve: ServeSection = ServeSection()
 
 
 class Workspace(BaseModel):

@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler-address", metavar="ADDR",
                         help="with --executor dask: the Dask scheduler (default: a LocalCluster "
                              "of -j workers on 127.0.0.1)")
+    parser.add_argument("--publish", metavar="URL",
+                        help="upload each finished package to this served channel "
+                             "(token from [channels] token_env; see docs/serving.md)")
 
 
 def _positive(text: str) -> int:
@@ -61,10 +64,13 @@ def run(args: argparse.Namespace) -> int:
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     from orchestrator.planning import compute_plan
     from orchestrator.publish import local_channel, reindex_if_stale
+    from orchestrator.serve.remote import planning_workspace, remote_target
 
-    moved = reindex_if_stale(local_channel(workspace), workspace.platform)  # remote: exit 2
+    args.remote = remote_target(workspace, getattr(args, "publish", None))
+    moved = [] if args.remote else reindex_if_stale(local_channel(workspace), workspace.platform)
+    planned = planning_workspace(workspace, args.remote) if args.remote else workspace
     graph, plan = compute_plan(
-        workspace, args.targets, changed_since=args.changed_since,
+        planned, args.targets, changed_since=args.changed_since,
         dependents=args.dependents, full=args.full, offline=args.offline,
     )
     if args.only:
@@ -95,7 +101,10 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
     from orchestrator.buildjob import BuildContext, run_build
     from orchestrator.executors import EXECUTORS
     from orchestrator.publish import ensure_channel, local_channel
+    from orchestrator.serve.remote import Uploader, building_workspace
 
+    remote = getattr(args, "remote", None)
+    workspace = building_workspace(workspace, remote) if remote else workspace
     cache_dir = workspace.cache_dir
     channel_dir = local_channel(workspace)
     _prepare_containers(workspace, plan.order)
@@ -112,11 +121,15 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
     executor = EXECUTORS[args.executor](slots, **options)
     slots = executor.slots
     view = LiveView(console, jobs, slots) if console.is_terminal else PlainView(console, jobs)
+    on_event = Uploader(remote, view.on_event) if remote else view.on_event
     try:
         with view, _terminate_as_interrupt():
-            return run_jobs(jobs, partial(run_build, context), executor,
-                            keep_going=args.keep_going, cancel=context.cancel,
-                            on_event=view.on_event)
+            outcome = run_jobs(jobs, partial(run_build, context), executor,
+                               keep_going=args.keep_going, cancel=context.cancel,
+                               on_event=on_event)
+        if remote:
+            on_event.check()
+        return outcome
     except KeyboardInterrupt:  # outside the scheduler's wait: stop the builds all the same
         context.cancel.set()
         raise

@@ -60,10 +60,13 @@ def run(args: argparse.Namespace) -> int:
     from orchestrator import gitlab
     from orchestrator.commands.plan import warn
     from orchestrator.planning import compute_plan
+    from orchestrator.serve.remote import planning_workspace, remote_target
 
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
-    settings = pipeline_settings(workspace, Path.cwd(), args.image, args.full)
-    _, plan = compute_plan(workspace, args.targets, changed_since=args.changed_since,
+    remote = remote_target(workspace, None)  # jobs upload to a served channel themselves
+    settings = pipeline_settings(workspace, Path.cwd(), args.image, args.full, remote is not None)
+    planned = planning_workspace(workspace, remote) if remote else workspace
+    _, plan = compute_plan(planned, args.targets, changed_since=args.changed_since,
                            dependents=args.dependents, full=args.full, offline=args.offline)
     warn(plan.notices)
     text = gitlab.pipeline_yaml(gitlab.pipeline_document(plan, settings))
@@ -72,15 +75,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def pipeline_settings(workspace: Workspace, project_dir: Path, image: str | None,
-                      full: bool):
+                      full: bool, remote: bool = False):
     """Where the workspace and its channel are, relative to the project directory."""
     from orchestrator.gitlab import PipelineSettings
     from orchestrator.publish import local_channel
 
     root = _relative(workspace.root, project_dir, "the workspace", workspace)
-    channel = _relative(local_channel(workspace), workspace.root, "channels.target", workspace)
+    channel = workspace.target_channel if remote else _relative(
+        local_channel(workspace), workspace.root, "channels.target", workspace)
     return PipelineSettings(workspace=root, channel=channel,
-                            image=image or workspace.config.build.image, full=full)
+                            image=image or workspace.config.build.image, full=full,
+                            remote=remote)
 
 
 def _relative(path: Path, base: Path, what: str, workspace: Workspace) -> str:
