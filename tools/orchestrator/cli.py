@@ -24,6 +24,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("fetch", "download every source into the source cache"),
     "pipeline": ("pipeline", "write the plan as a GitLab CI child pipeline"),
     "clean": ("clean", "remove cached logs, records, sources and the render cache"),
+    "updates": ("updates", "the newest upstream version of each recipe"),
+    "update": ("update", "set a recipe's version, sha256 and build number; print the diff"),
+    "new": ("new", "a new recipe from PyPI with grayskull, in the workspace's conventions"),
+    "lint": ("lint", "check recipes against the organization's rules"),
+    "develop": ("develop", "an environment with a project's requirements, the project editable"),
 }
 
 

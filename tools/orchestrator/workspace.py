@@ -78,11 +78,31 @@ class BuildSection(_Strict):
         return {"//" + key.strip("/"): value for key, value in overrides.items()}
 
 
+class UpdatesSection(_Strict):
+    """Where `orchestrate updates` asks (tests point these at a local server)."""
+
+    pypi_url: str = "https://pypi.org"
+    github_api_url: str = "https://api.github.com"
+    timeout: float = Field(default=15.0, gt=0)
+    jobs: int = Field(default=8, ge=1)
+    prereleases: bool = False
+
+
+class LintSection(_Strict):
+    """`orchestrate lint`: rules switched on or off, and severities changed, by rule id."""
+
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    severity: dict[str, Literal["error", "warning"]] = {}
+
+
 class WorkspaceConfig(_Strict):
     workspace: WorkspaceSection
     variant: dict[str, str] = {"python": "3.11"}
     channels: ChannelsSection = ChannelsSection()
     build: BuildSection = BuildSection()
+    updates: UpdatesSection = UpdatesSection()
+    lint: LintSection = LintSection()
 
     @field_validator("variant", mode="before")
     @classmethod
