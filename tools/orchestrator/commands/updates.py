@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from orchestrator import updates
-    from orchestrator.updates.queries import query_of, selected_recipes
+    from orchestrator.commands._rendered import selected_recipes
+    from orchestrator.updates.queries import query_of
 
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     settings = updates.settings_from(workspace.config.updates)

@@ -10,8 +10,9 @@ from orchestrator.updates import UpstreamError
 
 
 def get_bytes(url: str, timeout: float, headers: dict[str, str] | None = None) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "orchestrate", **(headers or {})})
     try:
+        all_headers = {"User-Agent": "orchestrate", **(headers or {})}
+        request = urllib.request.Request(url, headers=all_headers)
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
@@ -21,7 +22,8 @@ def get_bytes(url: str, timeout: float, headers: dict[str, str] | None = None) -
 
 
 def get_json(url: str, timeout: float, headers: dict[str, str] | None = None) -> object:
+    data = get_bytes(url, timeout, headers)
     try:
-        return json.loads(get_bytes(url, timeout, headers))
+        return json.loads(data)
     except ValueError:
         raise UpstreamError(f"{url}: the answer is not JSON") from None

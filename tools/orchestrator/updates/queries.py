@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from orchestrator.graph import build_graph, select
 from orchestrator.recipes.model import Recipe
 from orchestrator.updates import Query
-
-
-def selected_recipes(workspace, patterns: list[str]) -> tuple[list[Recipe], tuple]:
-    """The rendered recipes (with `data`) of `patterns`, and the recipes that failed to render."""
-    from orchestrator.recipes.render import render_workspace
-
-    rendered = render_workspace(workspace)
-    graph = build_graph(rendered.recipes)
-    return [graph.recipe(t) for t in select(graph, patterns)], rendered.errors
 
 
 def current_version(recipe: Recipe) -> str:
