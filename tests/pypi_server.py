@@ -3,7 +3,8 @@ responses recorded in tests/data/pypi (re-recorded with tests/data/pypi/record.p
 extra routes a test adds (GitHub's releases API, directory listings, files).
 
 `/pypi/<name>/json` and `/pypi/<name>/<version>/json` (names compared as PEP 503 normalises
-them), `/files/<file>` from tests/data/pypi/files; `@BASE@` in a recorded URL becomes the
+them), `/files/<file>` and
+`/packages/source/<c>/<name>/<file>` from tests/data/pypi/files; `@BASE@` in a recorded URL becomes the
 server's own address.
 """
 
@@ -38,8 +39,8 @@ class PyPIServer:
         if path in self.routes:
             return self.routes[path]
         parts = path.strip("/").split("/")
-        if parts[0] == "files" and len(parts) == 2 and (DATA / "files" / parts[1]).is_file():
-            return (DATA / "files" / parts[1]).read_bytes()
+        if parts[0] in ("files", "packages") and (DATA / "files" / parts[-1]).is_file():
+            return (DATA / "files" / parts[-1]).read_bytes()  # also /packages/source/x/y/FILE
         if parts[0] == "pypi" and parts[-1] == "json" and len(parts) in (3, 4):
             return self._document(parts[1], parts[2] if len(parts) == 4 else None)
         return None
