@@ -3,9 +3,8 @@ responses recorded in tests/data/pypi (re-recorded with tests/data/pypi/record.p
 extra routes a test adds (GitHub's releases API, directory listings, files).
 
 `/pypi/<name>/json` and `/pypi/<name>/<version>/json` (names compared as PEP 503 normalises
-them), `/files/<file>` and
-`/packages/source/<c>/<name>/<file>` from tests/data/pypi/files; `@BASE@` in a recorded URL becomes the
-server's own address.
+them), `/files/<file>` and `/packages/source/<c>/<name>/<file>` from tests/data/pypi/files;
+`@BASE@` in a recorded URL becomes the server's own address.
 """
 
 from __future__ import annotations

@@ -68,9 +68,8 @@ def _generated(workspace, name: str, version: str | None) -> str:
 
 def _conventions(workspace, name: str, settings):
     from orchestrator.commands._rendered import selected_recipes
-    from orchestrator.new_recipe import Conventions
-
     from orchestrator.errors import PatternError
+    from orchestrator.new_recipe import Conventions
 
     try:
         recipes, _ = selected_recipes(workspace, ["//..."])
