@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from orchestrator.graph import build_graph, select
+from orchestrator.errors import CycleError
+from orchestrator.graph import TargetGraph, build_graph, select
 from orchestrator.recipes.model import Recipe
 
 
@@ -14,7 +15,7 @@ def selected_recipes(workspace, patterns: list[str]) -> tuple[list[Recipe], tupl
     from orchestrator.recipes.render import render_workspace
 
     rendered = render_workspace(workspace)
-    graph = build_graph(rendered.recipes)
+    graph = _graph(rendered.recipes)
     try:
         targets = select(graph, patterns)
     except PatternError as exc:
@@ -22,3 +23,17 @@ def selected_recipes(workspace, patterns: list[str]) -> tuple[list[Recipe], tupl
             raise StoppedAfterRecipeErrors(rendered.errors, exc) from None
         raise
     return [graph.recipe(t) for t in targets], rendered.errors
+
+
+def _graph(recipes) -> TargetGraph:
+    """The graph; with a cycle (the conda-forge corpus has one), only its nodes: these
+    commands look at recipes one by one and select them by label or package name."""
+    try:
+        return build_graph(recipes)
+    except CycleError:
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from((r.target, {"recipe": r}) for r in recipes)
+        producers = {o.name: r.target for r in recipes for o in r.outputs}
+        return TargetGraph(graph, producers, {})
