@@ -62,3 +62,16 @@ def test_existing_name_is_updated(pypi, run_cli, tmp_path):
     assert result.out.startswith("//recipes/python-six exists: updating it")
     assert '+{% set version = "1.17.0" %}' in result.out
     assert '{% set version = "1.17.0" %}' in (root / "recipes/python-six/meta.yaml").read_text()
+
+
+def test_a_recipe_producing_the_name_elsewhere_is_updated(pypi, run_cli, make_workspace,
+                                                          shared_corpus):
+    import shutil
+
+    root = make_workspace({"WORKSPACE.toml": WORKSPACE})
+    shutil.copytree(shared_corpus / "recipes/iniconfig", root / "recipes/iniconfig")
+    result = run_cli(["-C", root, "new", "pypi", "iniconfig"])
+    assert result.code == 0, result.err
+    assert result.out.startswith("//recipes/iniconfig exists: updating it")
+    assert not (root / "recipes/python-iniconfig").exists()
+    assert '{% set version = "2.3.1" %}' in (root / "recipes/iniconfig/meta.yaml").read_text()

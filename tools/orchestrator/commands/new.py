@@ -26,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
 
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     directory = new_recipe.directory_for(args.name)
-    if (workspace.root / directory).is_dir():
-        return _update_existing(workspace, directory, args.version)
+    existing = _existing(workspace, args.name, directory)
+    if existing:
+        return _update_existing(workspace, existing, args.version)
     text = _generated(workspace, args.name, args.version)
     target = workspace.root / directory / "meta.yaml"
     target.parent.mkdir(parents=True)
@@ -36,12 +37,33 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _update_existing(workspace, directory: str, version: str | None) -> int:
+def _all_recipes(workspace) -> list:
+    from orchestrator.commands._rendered import selected_recipes
+    from orchestrator.errors import PatternError
+
+    try:
+        return selected_recipes(workspace, ["//..."])[0]
+    except PatternError:  # a workspace without recipes yet
+        return []
+
+
+def _existing(workspace, name: str, directory: str) -> str | None:
+    """The target already packaging `name`: its usual directory, or any recipe producing it."""
+    from orchestrator.new_recipe import normalized_name
+
+    if (workspace.root / directory).is_dir():
+        return f"//{directory}"
+    wanted = normalized_name(name)
+    return next((r.target for r in _all_recipes(workspace) for o in r.outputs
+                 if normalized_name(o.name) == wanted), None)
+
+
+def _update_existing(workspace, target: str, version: str | None) -> int:
     from orchestrator.commands._rendered import selected_recipes
     from orchestrator.commands.update import update_one
 
-    write(f"//{directory} exists: updating it")
-    recipes, _ = selected_recipes(workspace, [f"//{directory}"])
+    write(f"{target} exists: updating it")
+    recipes, _ = selected_recipes(workspace, [target])
     update_one(workspace, recipes[0], version, dry_run=False)
     return 0
 
@@ -67,14 +89,9 @@ def _generated(workspace, name: str, version: str | None) -> str:
 
 
 def _conventions(workspace, name: str, settings):
-    from orchestrator.commands._rendered import selected_recipes
-    from orchestrator.errors import PatternError
     from orchestrator.new_recipe import Conventions
 
-    try:
-        recipes, _ = selected_recipes(workspace, ["//..."])
-    except PatternError:  # a workspace without recipes yet
-        recipes = []
+    recipes = _all_recipes(workspace)
     producers = frozenset(o.name for r in recipes for o in r.outputs)
     info = _pypi_info(name, settings)
     license = info.get("license_expression") or info.get("license") or ""
