@@ -30,6 +30,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "promote": ("promote", "promote packages from one channel to another (same bytes)"),
     "prune": ("prune", "remove old builds from a channel (the archive keeps them)"),
     "restore": ("restore", "bring pruned packages back from the archive"),
+    "updates": ("updates", "the newest upstream version of each recipe"),
+    "update": ("update", "set a recipe's version, sha256 and build number; print the diff"),
+    "new": ("new", "a new recipe from PyPI with grayskull, in the workspace's conventions"),
+    "lint": ("lint", "check recipes against the organization's rules"),
+    "develop": ("develop", "an environment with a project's requirements, the project editable"),
 }
 
 

@@ -29,6 +29,8 @@ JUNIT = "junit.xml"
 NOTHING_JOB = "nothing-to-build"
 RETRY = {"max": 2, "when": ["runner_system_failure"]}
 EXPIRE_IN = "1 week"
+LINT_STAGE = "lint"
+LINT_JOB = "lint:recipes"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class PipelineSettings:
     full: bool = False  # rebuild even what a channel has (as `--full` planned it)
     command: tuple[str, ...] = ("orchestrate",)  # how the jobs' image runs orchestrate
     remote: bool = False  # the target is a served channel: jobs upload, no channel artifacts
+    lint: bool = False  # add the `orchestrate lint` job (its own stage, needs nothing)
 
 
 def job_name(target: str) -> str:
@@ -55,6 +58,8 @@ def job_name(target: str) -> str:
 def pipeline_document(plan: Plan, settings: PipelineSettings) -> dict[str, Any]:
     """The child pipeline: top-level settings, then one job per target in plan order."""
     jobs = {job_name(t): build_job(plan, t, settings) for t in plan.order}
+    if settings.lint:
+        jobs = {LINT_JOB: lint_job(settings), **jobs}
     return {**_header(settings), **(jobs or {NOTHING_JOB: nothing_job(plan, settings)})}
 
 
@@ -62,7 +67,8 @@ def _header(settings: PipelineSettings) -> dict[str, Any]:
     default: dict[str, Any] = {"image": settings.image} if settings.image else {}
     default.update({"interruptible": True, "retry": dict(RETRY)})
     # hashes include `git describe`: every job needs the whole history, as the parent had
-    return {"stages": [STAGE], "variables": {"GIT_DEPTH": "0"}, "default": default}
+    stages = [LINT_STAGE, STAGE] if settings.lint else [STAGE]
+    return {"stages": stages, "variables": {"GIT_DEPTH": "0"}, "default": default}
 
 
 def build_job(plan: Plan, target: str, settings: PipelineSettings) -> dict[str, Any]:
@@ -85,6 +91,18 @@ def _artifact_paths(settings: PipelineSettings) -> list[str]:
     logs = f"{_under(settings.workspace, 'cache/builds')}/**/build.log"
     return [logs] if settings.remote else [f"{_under(settings.workspace, settings.channel)}/",
                                            logs]
+
+
+def lint_job(settings: PipelineSettings) -> dict[str, Any]:
+    """`orchestrate lint` of every recipe: fails on an error-level rule; JSON kept for review."""
+    argv = [*settings.command, "-C", settings.workspace, "lint"]
+    return {
+        "stage": LINT_STAGE,
+        "needs": [],
+        "script": [shlex.join([*argv, "--format", "json"]) + " > lint.json || true",
+                   shlex.join(argv)],
+        "artifacts": {"when": "always", "expire_in": EXPIRE_IN, "paths": ["lint.json"]},
+    }
 
 
 def build_command(target: str, settings: PipelineSettings) -> str:

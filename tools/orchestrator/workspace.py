@@ -96,12 +96,32 @@ class ServeSection(_Strict):
     size_limit_mb: float = Field(default=1024.0, gt=0)
 
 
+class UpdatesSection(_Strict):
+    """Where `orchestrate updates` asks (tests point these at a local server)."""
+
+    pypi_url: str = "https://pypi.org"
+    github_api_url: str = "https://api.github.com"
+    timeout: float = Field(default=15.0, gt=0)
+    jobs: int = Field(default=8, ge=1)
+    prereleases: bool = False
+
+
+class LintSection(_Strict):
+    """`orchestrate lint`: rules switched on or off, and severities changed, by rule id."""
+
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    severity: dict[str, Literal["error", "warning"]] = {}
+
+
 class WorkspaceConfig(_Strict):
     workspace: WorkspaceSection
     variant: dict[str, VariantValue | tuple[VariantValue, ...]] = {"python": "3.11"}
     channels: ChannelsSection = ChannelsSection()
     build: BuildSection = BuildSection()
     serve: ServeSection = ServeSection()
+    updates: UpdatesSection = UpdatesSection()
+    lint: LintSection = LintSection()
 
 
 class Workspace(BaseModel):

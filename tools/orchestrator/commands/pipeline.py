@@ -52,6 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gitlab.add_argument("--offline", action="store_true", help="do not read remote channels")
     gitlab.add_argument("--image", help="the jobs' image (default: [build] image, else the "
                                         "runner's default)")
+    gitlab.add_argument("--lint", action="store_true",
+                        help="add a job running `orchestrate lint` (stage lint)")
     gitlab.add_argument("--output", type=Path, metavar="FILE",
                         help="write the pipeline to FILE (default: stdout)")
 
@@ -66,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
     remote = remote_target(workspace, None)  # jobs upload to a served channel themselves
     settings = pipeline_settings(workspace, Path.cwd(), args.image, args.full, remote is not None)
     planned = planning_workspace(workspace, remote) if remote else workspace
+    if args.lint:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, lint=True)
     _, plan = compute_plan(planned, args.targets, changed_since=args.changed_since,
                            dependents=args.dependents, full=args.full, offline=args.offline)
     warn(plan.notices)
