@@ -36,10 +36,12 @@ class Edited:
 def rendered(workspace, path: str, target: str, format_: str, text: str) -> Recipe:
     from orchestrator.recipes import render_cache as rc
     from orchestrator.recipes.render import render_recipe
+    from orchestrator.recipes.variant_config import workspace_space
 
     raw = RawRecipe(target, path, format_, text)
-    context = rc.context_for(raw, workspace.root, rc.base_context(workspace),
-                             rc.describer(workspace.root))
+    # The first value of every variant key: enough to check the edited text still renders.
+    keyed = rc.Keyed(None, "", raw, (), workspace_space(workspace), workspace.platform)
+    context = rc.context_for(raw, workspace.root, keyed, rc.describer(workspace.root))
     return render_recipe(raw, context)
 
 
