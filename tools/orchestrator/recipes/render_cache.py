@@ -252,10 +252,16 @@ def load_index(cache_dir: Path) -> dict[str, Needs]:
         return {}  # not one this code wrote: read the recipes again
 
 
-def _needs(loads: list, describe: bool) -> Needs:
+def _needs(loads: list, describe: bool, used: list = (), inputs: list = ()) -> Needs:
     if not isinstance(describe, bool):
         raise TypeError("describe is not a bool")
-    return Needs(tuple(tuple(str(p) for p in candidates) for candidates in loads), describe)
+    return Needs(tuple(tuple(str(p) for p in candidates) for candidates in loads), describe,
+                 tuple(str(k) for k in used), tuple(_frozen(i) for i in inputs))
+
+
+def _frozen(value):
+    """msgpack gives lists back where tuples were saved."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
 @contextmanager
