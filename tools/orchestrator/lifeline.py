@@ -35,12 +35,15 @@ pipe = os.fdopen(0, "rb", buffering=0)
 line = pipe.readline()
 if line.endswith(b"\\n") and not pipe.read(1):
     pgid = int(line)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pgid, sig)
-        except OSError:
-            break
-        time.sleep(grace)
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            os.killpg(pgid, 0)
+            time.sleep(0.05)
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
 """
 
 
@@ -56,10 +59,26 @@ def _load_prctl():
 _PRCTL = _load_prctl()
 
 
-def die_with_parent() -> None:
-    """The `preexec_fn` of a child: SIGKILL when the parent dies."""
+DEFERRED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """Ctrl-C and termination signals held back in this thread (delivered on leaving); yields
+    the previous mask, for the child to restore."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED)
+    try:
+        yield previous
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def prepare_child(mask) -> None:
+    """The `preexec_fn` of a child: SIGKILL when the parent dies, and the parent's signal mask
+    from before `signals_deferred` (a blocked mask would survive exec)."""
     if _PRCTL is not None:
         _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ dies, even by SIGKILL, the child's group is killed too (lifeline.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shlex
 import signal
@@ -85,18 +86,9 @@ def run(
     with open(log, "ab") as out:
         out.write(f"$ {shlex.join(argv)}\n".encode())
         out.flush()
-        watchdog = lifeline.start()
-        try:
-            child = _spawn(argv, out, env, cwd)
-        except BaseException:
-            watchdog.release()
-            raise
+        child, watchdog = _spawn_watched(argv, out, env, cwd)
     try:
-        watchdog.arm(child.pid)
         code = _finish(child, started, timeout, cancel, grace)
-    except BaseException:
-        kill_group(child, grace)  # e.g. Ctrl-C right after the start
-        raise
     finally:
         watchdog.release()
     if code is None:
@@ -104,6 +96,21 @@ def run(
     if code != 0:
         raise ProcessFailed(argv, code, log_tail(log), log)
     return Completed(tuple(argv), code, time.monotonic() - started, log)
+
+
+def _spawn_watched(argv, out, env, cwd) -> tuple[subprocess.Popen, lifeline.Watchdog]:
+    """The child, and its watchdog armed with its group. Ctrl-C and termination signals wait
+    until both exist (blocked meanwhile; the child gets the old mask back before exec): an
+    interrupt between the two would leave a child nobody kills."""
+    with lifeline.signals_deferred() as mask:
+        watchdog = lifeline.start()
+        try:
+            child = _spawn(argv, out, env, cwd, mask)
+        except BaseException:
+            watchdog.release()
+            raise
+        watchdog.arm(child.pid)
+    return child, watchdog
 
 
 def _finish(child, started, timeout, cancel, grace) -> int | None:
@@ -121,12 +128,12 @@ def _finish(child, started, timeout, cancel, grace) -> int | None:
     return code
 
 
-def _spawn(argv, out, env, cwd) -> subprocess.Popen:
+def _spawn(argv, out, env, cwd, mask) -> subprocess.Popen:
     try:
         return subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
-            preexec_fn=lifeline.die_with_parent,
+            preexec_fn=functools.partial(lifeline.prepare_child, mask),
         )
     except OSError as exc:
         raise ProcessFailed(argv, None, (), None, f"could not start: {exc.strerror}") from None

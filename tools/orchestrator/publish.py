@@ -173,7 +173,9 @@ def _index(staging: Path, channel_dir: Path) -> None:
 
     try:
         asyncio.run(index_fs(staging, write_zst=False, write_shards=False, force=True))
-    except Exception as exc:  # the binding raises its own exception types
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # its own types, and a Rust panic is a BaseException
         raise ChannelError(str(channel_dir), f"indexing failed: {exc}") from None
 
 
