@@ -46,6 +46,9 @@ class VariantSpace:
         return VariantSpace(tuple(sorted(own.items())), zipped,
                             (*self.files, file) if file else self.files)
 
+    def _with_files(self, files: tuple[str, ...]) -> VariantSpace:
+        return VariantSpace(self.values, self.zip_keys, files)
+
     def first(self) -> dict[str, VariantValue]:
         """The first value of every key: what a key the recipe does not use is rendered with."""
         return {k: v[0] for k, v in self.values if v}
@@ -102,6 +105,8 @@ def used_keys(space: VariantSpace, text: str, scripts: tuple[str, ...] = (),
     used |= {key for key, _ in space.values for script in scripts if _in_script(script, key)}
     if "target_platform" in dict(space.values) and not noarch:
         used.add("target_platform")  # conda-build: it decides behaviour of any compiled recipe
+    if "channel_targets" in dict(space.values):
+        used.add("channel_targets")  # conda-build always counts it
     return frozenset(used)
 
 
@@ -174,8 +179,10 @@ def combinations(space: VariantSpace, used: frozenset[str]) -> list[tuple]:
 def workspace_space(workspace) -> VariantSpace:
     """`[workspace] variant_config` files merged in order, then the inline `[variant]` values."""
     config = workspace.config
+    base = VariantSpace().merged({"target_platform": workspace.platform})  # as conda-build's
     space = _files_space(workspace.root, config.workspace.variant_config, workspace.platform)
-    return space.merged(dict(config.variant))
+    return base.merged(dict(space.values), space.zip_keys).merged(
+        dict(config.variant))._with_files(space.files)
 
 
 def _files_space(root: Path, paths: tuple[str, ...], platform: str) -> VariantSpace:

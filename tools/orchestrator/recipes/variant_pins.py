@@ -54,10 +54,9 @@ def _list(value) -> list:
 
 
 def pin_tree(tree: dict, variant: dict) -> None:
-    """Variant versions inserted into the requirements of the recipe and of each output."""
-    holders = [tree] + [o for o in tree.get("outputs") or [] if isinstance(o, dict)]
-    for holder in holders:
-        requirements = holder.get("requirements")
-        if isinstance(requirements, dict):
-            for section in ("build", "host", "run"):
-                insert_variant_versions(requirements, variant, section)
+    """Variant versions inserted into the top-level build and host requirements (conda-build's
+    render leaves those of `outputs:` as written: it pins them when it builds them)."""
+    requirements = tree.get("requirements")
+    if isinstance(requirements, dict):
+        for section in ("build", "host"):
+            insert_variant_versions(requirements, variant, section)
