@@ -403,13 +403,14 @@ def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
     used[key] = needs
     described = describe(item.path.rsplit("/", 1)[0]) if needs.describe else None
     base = entry_key(key, needs, identify, described)
+    variants = vc.combinations(space, frozenset(needs.used))
+    if len(variants) == 1 and not any(inputs):  # the text and the salt decide its one variant
+        return [Keyed(item, base, raw, variants[0], space, platform)]
     return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform)
-            for variant in vc.combinations(space, frozenset(needs.used))]
+            for variant in variants]
 
 
 def _variant_key(base: str, variant: tuple, inputs: tuple) -> str:
-    if not variant and not any(inputs):
-        return base
     return xxhash.xxh3_128_hexdigest(repr((base, variant, inputs)).encode())
 
 
