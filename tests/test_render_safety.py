@@ -289,3 +289,19 @@ def test_self_references_outside_build_and_host_are_what_conda_build_allows():
     recipe = render("package:\n  name: x\n  version: '1'\nrequirements:\n  run:\n"
                     "    - {{ pin_subpackage('x') }}\ntest:\n  requires:\n    - x\n")
     assert [r.spec for r in recipe.outputs[0].requirements] == ["x >=1,<2.0a0", "x"]
+
+
+@pytest.mark.parametrize(("expression", "spec"), [
+    ("{{ pin_subpackage('x', max_pin=None) }}", "x >=1.2.3"),
+    ("{{ pin_subpackage('x', min_pin=None, max_pin='x.x') }}", "x <1.3.0a0"),
+    ("{{ pin_subpackage('x', min_pin='x.x', max_pin='x.x.x.x') }}", "x >=1.2,<1.2.4.0a0"),
+    ("{{ pin_subpackage('x', lower_bound='1.0', upper_bound='3') }}", "x >=1.0,<3"),
+    ("x-{{ PKG_NAME }}-{{ PKG_VERSION }}-{{ PKG_BUILDNUM }}", "x-x-1.2.3-4"),
+    ("lib{{ SHLIB_EXT }}", "lib.so"),
+    ("a{{ os.pathsep }}b", "a:b"),
+    ("{{ stdlib('c') }}", "sysroot_linux-64"),
+])
+def test_conda_build_context_names(expression, spec):
+    recipe = render("package:\n  name: x\n  version: '1.2.3'\nbuild:\n  number: 4\n"
+                    f"requirements:\n  run:\n    - {expression}\n")
+    assert [r.spec for r in recipe.outputs[0].requirements] == [spec]

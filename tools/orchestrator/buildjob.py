@@ -162,9 +162,17 @@ def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
         work_dir=paths.work,
         source_cache=workspace.cache_dir / "sources",
         platform=workspace.platform,
-        variant=dict(workspace.config.variant),
+        variant=build_variant(workspace, context.recipes[job.target]),
         log=paths.log,
     )
+
+
+def build_variant(workspace: Workspace, recipe) -> dict[str, str]:
+    """The variant a build gets: the workspace's single values, then the recipe's own variant
+    (the keys it uses, one value each); target_platform is the builder's --target-platform."""
+    scalars = {k: v for k, v in workspace.config.variant.items() if not isinstance(v, tuple)}
+    values = scalars | dict(recipe.variant)
+    return {k: str(v) for k, v in values.items() if k != "target_platform"}
 
 
 def channel_url(channel: str) -> str:

@@ -124,9 +124,12 @@ def _pin_spec(kind: str, name: str, options: dict[str, Any], versions: dict[str,
         return f"{name} =={version}"
     if lower or upper:
         return _bounded(name, lower, upper)
-    low = _truncate(version, options.get("min_pin") or "x.x.x.x.x.x")
-    max_pin = options.get("max_pin") or "x"
-    return f"{name} >={low},<{upper_pin(version, max_pin)}" if max_pin else f"{name} >={low}"
+    # conda-build's apply_pin_expressions: min_pin=None / max_pin=None drop that bound
+    min_pin, max_pin = options.get("min_pin", "x.x.x.x.x.x"), options.get("max_pin", "x")
+    bounds = [f">={_truncate(version, min_pin)}" if min_pin else "",
+              f"<{upper_pin(version, max_pin)}" if max_pin else ""]
+    spec = ",".join(b for b in bounds if b)
+    return f"{name} {spec}" if spec else name
 
 
 def _v1_pin_expressions(options: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -113,10 +114,18 @@ def context_for(raw: RawRecipe, root: Path, keyed: Keyed, describe) -> RenderCon
     needs = needs_of(raw)
     loaded, refused = _loaded_files(needs, root)
     described = describe(raw.directory) if needs.describe else None
-    variant = tuple(sorted((keyed.space.first() | dict(keyed.variant)).items()))
-    return RenderContext(keyed.platform, variant, described, tuple(sorted(loaded.items())),
-                         keyed.space.files, refused=tuple(sorted(refused.items())),
-                         used=tuple(k for k, _ in keyed.variant))
+    base = _variant_context(keyed.platform, keyed.space, keyed.variant)
+    if not loaded and not refused and described is None:
+        return base  # shared: the process pool pickles one object for many recipes
+    return replace(base, describe=described, files=tuple(sorted(loaded.items())),
+                   refused=tuple(sorted(refused.items())))
+
+
+@lru_cache(maxsize=1024)
+def _variant_context(platform: str, space, variant: tuple) -> RenderContext:
+    values = tuple(sorted((space.first() | dict(variant)).items()))
+    return RenderContext(platform, values, variant_files=space.files,
+                         used=tuple(k for k, _ in variant))
 
 
 def _loaded_files(needs: Needs, root: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -428,13 +437,14 @@ def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
     used[key] = needs
     described = describe(item.path.rsplit("/", 1)[0]) if needs.describe else None
     base = entry_key(key, needs, identify, described)
+    variants = vc.combinations(space, frozenset(needs.used))
+    if len(variants) == 1 and not any(inputs):  # the text and the salt decide its one variant
+        return [Keyed(item, base, raw, variants[0], space, platform)]
     return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform)
-            for variant in vc.combinations(space, frozenset(needs.used))]
+            for variant in variants]
 
 
 def _variant_key(base: str, variant: tuple, inputs: tuple) -> str:
-    if not variant and not any(inputs):
-        return base
     return xxhash.xxh3_128_hexdigest(repr((base, variant, inputs)).encode())
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -45,6 +46,9 @@ class VariantSpace:
         zipped = tuple(dict.fromkeys((*self.zip_keys, *(tuple(g) for g in zip_keys))))
         return VariantSpace(tuple(sorted(own.items())), zipped,
                             (*self.files, file) if file else self.files)
+
+    def _with_files(self, files: tuple[str, ...]) -> VariantSpace:
+        return VariantSpace(self.values, self.zip_keys, files)
 
     def first(self) -> dict[str, VariantValue]:
         """The first value of every key: what a key the recipe does not use is rendered with."""
@@ -98,17 +102,20 @@ def used_keys(space: VariantSpace, text: str, scripts: tuple[str, ...] = (),
     selectors, `{% if/for/set %}` reading it, a requirement line naming the key without a
     version, and `compiler('c')` / `stdlib('c')` / `cdt(...)` for the `c_compiler*` /
     `c_stdlib*` / `cdt_*` keys; `$key` / `${key}` in build.sh."""
-    used = {key for key, _ in space.values if _uses(text, key)}
+    dashless = text.replace("-", "_")
+    used = {key for key, _ in space.values if _uses(text, dashless, key)}
     used |= {key for key, _ in space.values for script in scripts if _in_script(script, key)}
     if "target_platform" in dict(space.values) and not noarch:
         used.add("target_platform")  # conda-build: it decides behaviour of any compiled recipe
+    if "channel_targets" in dict(space.values):
+        used.add("channel_targets")  # conda-build always counts it
     return frozenset(used)
 
 
-def _uses(text: str, key: str) -> bool:
+def _uses(text: str, dashless: str, key: str) -> bool:
     language = re.match(r"(.*?)_(compiler|stdlib)(_version)?$", key)
     probes = [key, language[1]] if language else ["cdt("] if key.startswith("cdt_") else [key]
-    if not any(p in text or p in text.replace("-", "_") for p in probes):
+    if not any(p in text or p in dashless for p in probes):
         return False
     return _pattern(key).search(text) is not None
 
@@ -147,7 +154,8 @@ def _in_script(script: str, key: str) -> bool:
         rf"(^[^$]*?\$\{{?\s*{re.escape(key)}\s*[\s|\}}])", script, re.M) is not None
 
 
-def combinations(space: VariantSpace, used: frozenset[str]) -> list[tuple]:
+@lru_cache(maxsize=4096)
+def combinations(space: VariantSpace, used: frozenset[str]) -> tuple[tuple, ...]:
     """The variants of a recipe using `used`: the product over independent keys and zip
     groups (zipped keys move together), projected on `used`, without repeats, in the order
     conda-build lists them. Each variant is a sorted tuple of (key, value)."""
@@ -165,7 +173,7 @@ def combinations(space: VariantSpace, used: frozenset[str]) -> list[tuple]:
         if key in values:
             axes.append([((key, v),) for v in values[key]])
     combos = (tuple(sorted(itertools.chain(*parts))) for parts in itertools.product(*axes))
-    return list(dict.fromkeys(combos))
+    return tuple(dict.fromkeys(combos))
 
 
 # ------------------------------------------------------------------ the workspace's and a recipe's
@@ -174,8 +182,10 @@ def combinations(space: VariantSpace, used: frozenset[str]) -> list[tuple]:
 def workspace_space(workspace) -> VariantSpace:
     """`[workspace] variant_config` files merged in order, then the inline `[variant]` values."""
     config = workspace.config
+    base = VariantSpace().merged({"target_platform": workspace.platform})  # as conda-build's
     space = _files_space(workspace.root, config.workspace.variant_config, workspace.platform)
-    return space.merged(dict(config.variant))
+    return base.merged(dict(space.values), space.zip_keys).merged(
+        dict(config.variant))._with_files(space.files)
 
 
 def _files_space(root: Path, paths: tuple[str, ...], platform: str) -> VariantSpace:
@@ -207,7 +217,7 @@ def _recipe_file(item, name: str) -> str | None:
 def recipe_inputs(item, identify) -> tuple:
     """Ids of what besides its text decides a recipe's used keys: its own variant file and
     build script (conda-build reads `$key` in build.sh)."""
-    if item.format != "meta.yaml":
+    if item.format != "meta.yaml" or len(item.files) == 1:  # most recipes: meta.yaml alone
         return ()
     return tuple(identify(p) if p else None
                  for p in (_recipe_file(item, RECIPE_CONFIG), _recipe_file(item, "build.sh")))
@@ -217,7 +227,9 @@ def recipe_space(root: Path, item, space: VariantSpace, platform: str) -> Varian
     """`space` with the recipe's own conda_build_config.yaml over it (meta.yaml recipes)."""
     from orchestrator.recipes.paths import OutsideWorkspace, read_inside
 
-    path = _recipe_file(item, RECIPE_CONFIG) if item.format == "meta.yaml" else None
+    if item.format != "meta.yaml" or len(item.files) == 1:
+        return space
+    path = _recipe_file(item, RECIPE_CONFIG)
     if path is None:
         return space
     try:

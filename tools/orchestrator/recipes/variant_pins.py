@@ -35,15 +35,16 @@ def insert_variant_versions(requirements: dict, variant: dict, section: str) -> 
     if not isinstance(reqs, list):
         return
     build_deps = [r for s in ("build", "host") for r in _list(requirements.get(s))]
+    written = " ".join(map(str, reqs)).replace("_", "-")
     for key, value in variant.items():
-        if key.replace("_", "-") not in " ".join(map(str, reqs)).replace("_", "-"):
+        if key.replace("_", "-") not in written:
             continue  # cheap test first: most keys name no requirement
         pattern = _key_pattern(key)
         for index, req in enumerate(reqs):
             match = pattern.match(req) if isinstance(req, str) else None
             if match and (section in ("build", "host") or match[1] in build_deps):
                 reqs[index] = ensure_valid_spec(f"{match[1]} {value}")
-    for index, req in enumerate(reqs):
+    for index, req in enumerate(reqs if "x.x" in written else ()):
         match = _XX.match(req) if isinstance(req, str) else None
         if match and match[1] in variant:
             reqs[index] = ensure_valid_spec(f"{match[1]} {variant[match[1]]}")
@@ -54,10 +55,9 @@ def _list(value) -> list:
 
 
 def pin_tree(tree: dict, variant: dict) -> None:
-    """Variant versions inserted into the requirements of the recipe and of each output."""
-    holders = [tree] + [o for o in tree.get("outputs") or [] if isinstance(o, dict)]
-    for holder in holders:
-        requirements = holder.get("requirements")
-        if isinstance(requirements, dict):
-            for section in ("build", "host", "run"):
-                insert_variant_versions(requirements, variant, section)
+    """Variant versions inserted into the top-level build and host requirements (conda-build's
+    render leaves those of `outputs:` as written: it pins them when it builds them)."""
+    requirements = tree.get("requirements")
+    if isinstance(requirements, dict):
+        for section in ("build", "host"):
+            insert_variant_versions(requirements, variant, section)
