@@ -24,6 +24,20 @@ from orchestrator.errors import BuildError
 
 RUNNER = Path(__file__).with_name("rattler_build_runner.py")
 RECIPE_DIR = "recipe"
+# The only variables of orchestrate's own environment a build sees (issue 9): what finding
+# programs, temporary space, the locale, certificates, proxies and rattler's caches need. No
+# other variable reaches the build, so a CI job's token cannot end up in a package; a recipe
+# cannot read one either, since `env.get` in recipe.yaml is refused when it renders.
+PASSED_ENV = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "SSL_CERT_FILE", "SSL_CERT_DIR",
+              "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
+              "https_proxy", "no_proxy", "RATTLER_CACHE_DIR", "XDG_CACHE_HOME")
+
+
+def build_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The build's whole environment: PASSED_ENV from `environ` (os.environ), unbuffered."""
+    environ = os.environ if environ is None else environ
+    return {**{k: environ[k] for k in PASSED_ENV if k in environ}, "PYTHONUNBUFFERED": "1"}
+
 _CONTEXT_REF = re.compile(r"\$\{\{\s*(\w+)\s*\}\}")
 
 
@@ -39,7 +53,7 @@ class RattlerBuild:
     def invocation(self, request: BuildRequest) -> Invocation:
         return Invocation(
             argv=runner_argv(request),
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=build_env(),
             cwd=request.work_dir,
             reads=(request.workspace_root, RUNNER.parent),
             writes=(request.output_dir, request.work_dir, request.source_cache),

@@ -27,16 +27,24 @@ from orchestrator.recipes.yaml_load import line_of, load_yaml
 
 
 class _Env:
-    """`env.get("NAME", default=...)` and `env.exists("NAME")` over the fixed environment."""
+    """`env.get` / `env.exists`, refused: rattler-build renders a recipe.yaml again at build
+    time with the build's environment, so a value read here could differ from what was hashed
+    (and a CI token could end up in a package). A variant key says the same thing safely."""
 
     def __init__(self, environ: dict[str, str]):
         self._environ = environ
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self._environ.get(name, default)
+        raise _refused(name)
 
     def exists(self, name: str) -> bool:
-        return name in self._environ
+        raise _refused(name)
+
+
+def _refused(name: str) -> ValueError:
+    return ValueError(f"the recipe reads the environment variable {name!r}; orchestrate "
+                      "renders and builds without the process environment (use a variant "
+                      "key in WORKSPACE.toml [variant] instead)")
 
 
 def _match(value: object, spec: str) -> bool:
