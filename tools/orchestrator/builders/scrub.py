@@ -61,11 +61,15 @@ def channel_names(channels: tuple[str, ...], root: Path) -> dict[str, str]:
 
 
 def scrub_package(package: Path, scrub: Scrub) -> None:
-    """Rewrite `package`'s info/ in place (a .conda or a .tar.bz2), atomically."""
+    """Rewrite `package`'s info/ in place (a .conda or a .tar.bz2), atomically, keeping its
+    owner: the build ran as the invoking user, and the package stays theirs (issue 5)."""
+    owner = package.stat()
     if package.name.endswith(".conda"):
         replace_atomically(package, _scrubbed_conda(package.read_bytes(), scrub))
-    else:
+    elif package.name.endswith(".tar.bz2"):
         replace_atomically(package, _scrubbed_tar(package.read_bytes(), scrub, "bz2"))
+    if os.geteuid() == 0 and package.stat().st_uid != owner.st_uid:
+        os.chown(package, owner.st_uid, owner.st_gid)
 
 
 def _scrubbed_conda(data: bytes, scrub: Scrub) -> bytes:
