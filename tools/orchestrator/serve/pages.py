@@ -44,10 +44,13 @@ class Bar:
 
 @cache
 def _environment():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from jinja2 import FileSystemLoader, select_autoescape
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return Environment(loader=FileSystemLoader(HERE / "templates"),
-                       autoescape=select_autoescape(default=True))
+    # Sandboxed like every template here: the pages show repodata and build records, which
+    # carry text from recipes.
+    return ImmutableSandboxedEnvironment(loader=FileSystemLoader(HERE / "templates"),
+                                         autoescape=select_autoescape(default=True))
 
 
 def render(template: str, **context) -> HTMLResponse:
