@@ -21,10 +21,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+VariantValue = str | bool | int | float
+
+
 class WorkspaceSection(_Strict):
     name: str
     roots: tuple[str, ...] = ("recipes", "internal")
     platform: str = "linux-64"
+    variant_config: tuple[str, ...] = ()  # variant files, workspace-relative, merged in order
 
     @field_validator("roots")
     @classmethod
@@ -80,16 +84,9 @@ class BuildSection(_Strict):
 
 class WorkspaceConfig(_Strict):
     workspace: WorkspaceSection
-    variant: dict[str, str] = {"python": "3.11"}
+    variant: dict[str, VariantValue | tuple[VariantValue, ...]] = {"python": "3.11"}
     channels: ChannelsSection = ChannelsSection()
     build: BuildSection = BuildSection()
-
-    @field_validator("variant", mode="before")
-    @classmethod
-    def _variant_values_as_text(cls, value: object) -> object:
-        if isinstance(value, dict):
-            return {k: v if isinstance(v, str) else str(v) for k, v in value.items()}
-        return value
 
 
 class Workspace(BaseModel):

@@ -18,6 +18,7 @@ class RenderContext:
     variant: tuple[tuple[str, str], ...] = (("python", "3.11"),)
     describe: tuple[str, str, str] | None = None  # GIT_DESCRIBE_TAG, _NUMBER, _HASH
     files: tuple[tuple[str, str], ...] = ()  # workspace-relative path → text, for load_file_data
+    variant_files: tuple[tuple[str, str], ...] = ()  # [workspace] variant_config: path, text
 
     def selector_names(self) -> dict[str, object]:
         return dict(_names(self.platform, self.variant))

@@ -29,6 +29,7 @@ from orchestrator.files import replace_atomically
 from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.discover import FoundRecipe, find_recipes, read_recipe
 from orchestrator.recipes.model import Output, RawRecipe, Recipe, Requirement, Source
+from orchestrator.recipes.v1_variants import recipe_variant_paths
 
 
 def _code_version() -> str:
@@ -64,6 +65,8 @@ def needs_of(raw: RawRecipe) -> Needs:
 
     loads = tuple(tuple(candidate_paths(raw.directory, literal))
                   for literal in _LOADS.findall(raw.text))
+    if raw.format == "recipe.yaml":  # its own variant files, which rattler-build reads too
+        loads += tuple((path,) for path in recipe_variant_paths(raw.directory))
     return Needs(loads, "GIT_DESCRIBE" in raw.text or "GIT_BUILD_STR" in raw.text)
 
 
@@ -97,7 +100,7 @@ def context_for(raw: RawRecipe, root: Path, base: RenderContext, describe) -> Re
     described = describe(raw.directory) if needs.describe else None
     if not files and described is None:
         return base
-    return RenderContext(base.platform, base.variant, described, files)
+    return replace(base, describe=described, files=files)
 
 
 def _loaded_files(needs: Needs, root: Path) -> dict[str, str]:
@@ -142,11 +145,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def render_entry(raw: RawRecipe, context: RenderContext) -> Entry:
-    from orchestrator.recipes.render import render_recipe
+    from orchestrator.recipes.render import render_recipes
 
     try:
-        recipe = render_recipe(raw, context)
-        return "ok", (recipe, recipe_data_digest(recipe.data))
+        recipes = render_recipes(raw, context)
+        if len(recipes) > 1:  # one per variant
+            return "many", tuple((r, recipe_data_digest(r.data)) for r in recipes)
+        return "ok", (recipes[0], recipe_data_digest(recipes[0].data))
     except RecipeError as exc:
         return "error", (exc.file, exc.message, exc.line, exc.hint)
 
@@ -161,10 +166,14 @@ def _render_chunk_encoded(chunk: list[tuple[RawRecipe, RenderContext]]) -> list[
 
 
 def _encoded(entry: Entry) -> Entry:
+    if entry[0] == "many":
+        return "many", tuple((_encode(r), d) for r, d in entry[1])
     return (entry[0], (_encode(entry[1][0]), entry[1][1])) if entry[0] == "ok" else entry
 
 
 def _decoded(entry: Entry, shared: dict[tuple, Requirement] | None = None) -> Entry:
+    if entry[0] == "many":
+        return "many", tuple((_decode(r, shared), d) for r, d in entry[1])
     if entry[0] != "ok":
         return entry
     return entry[0], (_decode(entry[1][0], shared), entry[1][1])
@@ -260,6 +269,14 @@ def _decode(value: tuple, shared: dict[tuple, Requirement] | None = None) -> Rec
         (), skipped, variant, data)
 
 
+def as_results(entry: Entry, files: tuple[str, ...]) -> list[Recipe | RecipeError]:
+    """The recipes of an entry (one per variant), or its error."""
+    kind, value = entry
+    if kind == "many":
+        return [replace(recipe, files=files) for recipe, _ in value]
+    return [as_result(entry, files)]
+
+
 def as_result(entry: Entry, files: tuple[str, ...]) -> Recipe | RecipeError:
     kind, value = entry
     if kind == "ok":
@@ -268,14 +285,41 @@ def as_result(entry: Entry, files: tuple[str, ...]) -> Recipe | RecipeError:
 
 
 def digest_of_entry(entry: Entry) -> str | None:
+    if entry[0] == "many":  # the variants' digests together
+        return xxhash.xxh3_128_hexdigest("".join(d for _, d in entry[1]).encode())
     return entry[1][1] if entry[0] == "ok" else None
+
+
+def _inside(root: Path, path: str) -> Path:
+    """`root / path`, symlinks resolved, refused when it leads outside the workspace."""
+    resolved = (root / path).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise ValueError(f"it leads outside the workspace, to {resolved}")
+    return resolved
 
 
 # ---------------------------------------------------------------- keys of a workspace
 
 
 def base_context(workspace) -> RenderContext:
-    return RenderContext(workspace.platform, tuple(sorted(workspace.config.variant.items())))
+    return RenderContext(workspace.platform, tuple(sorted(
+        (k, tuple(v) if isinstance(v, list) else v) for k, v in workspace.config.variant.items())),
+        variant_files=variant_files(workspace))
+
+
+def variant_files(workspace) -> tuple[tuple[str, str], ...]:
+    """`[workspace] variant_config`: each file's path and text, in order (read inside the
+    workspace only; a file that cannot be read is an error naming it)."""
+    from orchestrator.errors import WorkspaceError
+
+    out = []
+    for path in workspace.config.workspace.variant_config:
+        try:
+            out.append((path, _inside(workspace.root, path).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise WorkspaceError(f"{workspace.root / 'WORKSPACE.toml'}: variant_config: "
+                                 f"cannot read {path}: {exc}") from None
+    return tuple(out)
 
 
 @dataclass(frozen=True)
