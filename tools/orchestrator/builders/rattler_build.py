@@ -23,6 +23,20 @@ from orchestrator.errors import BuildError
 
 RUNNER = Path(__file__).with_name("rattler_build_runner.py")
 RECIPE_DIR = "recipe"
+# The only variables of orchestrate's own environment a build sees (issue 9): what finding
+# programs, temporary space, the locale, certificates, proxies and rattler's caches need. No
+# other variable reaches the build, so a CI job's token cannot end up in a package; a recipe
+# cannot read one either, since orchestrate refuses `env.get` in recipe.yaml when it renders.
+PASSED_ENV = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "SSL_CERT_FILE", "SSL_CERT_DIR",
+              "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
+              "https_proxy", "no_proxy", "RATTLER_CACHE_DIR", "XDG_CACHE_HOME")
+
+
+def build_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The build's whole environment: PASSED_ENV from `environ` (os.environ) and unbuffered
+    output."""
+    environ = os.environ if environ is None else environ
+    return {**{k: environ[k] for k in PASSED_ENV if k in environ}, "PYTHONUNBUFFERED": "1"}
 _CONTEXT_REF = re.compile(r"\$\{\{\s*(\w+)\s*\}\}")
 
 
@@ -38,7 +52,7 @@ class RattlerBuild:
     def invocation(self, request: BuildRequest) -> Invocation:
         return Invocation(
             argv=runner_argv(request),
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=build_env(),
             cwd=request.work_dir,
             reads=(request.workspace_root, RUNNER.parent),
             writes=(request.output_dir, request.work_dir, request.source_cache),
@@ -59,9 +73,23 @@ def runner_argv(request: BuildRequest) -> tuple[str, ...]:
             "--target-platform", request.platform, "--test", request.test]
     for channel in request.channels:
         argv += ["--channel", channel]
-    for key, value in sorted(request.variant.items()):
-        argv += ["--variant", f"{key}={value}"]
+    for key, values in sorted(build_variant(request).items()):
+        argv += [arg for value in values for arg in ("--variant", f"{key}={value}")]
     return tuple(argv)
+
+
+def build_variant(request: BuildRequest) -> dict[str, tuple]:
+    """The variant to build: the workspace's values, and for a recipe.yaml exactly the values of
+    the variant the plan rendered (so rattler-build renders that one combination again)."""
+    variant = {k: tuple(v) if isinstance(v, tuple | list) else (v,)
+               for k, v in request.variant.items()}
+    if request.recipe.format == "recipe.yaml":
+        variant |= {k: (_text(v),) for k, v in request.recipe.variant}
+    return variant
+
+
+def _text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def v1_recipe(request: BuildRequest) -> dict[str, Any]:
