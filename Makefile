@@ -37,6 +37,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_v1_render.py
 
 clean:
 	$(BIN)/orchestrate clean
