@@ -7,6 +7,7 @@ linux-64 / python 3.11, then the Recipe record (or the one-line error) is what a
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,8 @@ def meta(text: str, path: str = "recipes/x/meta.yaml", context=LINUX):
 
 
 def v1(text: str, context=LINUX):
+    """A recipe.yaml rendered by rattler-build with the context's values as [variant] values."""
+    context = replace(context, inline=context.variant)
     raw = RawRecipe("//recipes/x", "recipes/x/recipe.yaml", "recipe.yaml", textwrap.dedent(text))
     return render_recipe(raw, context)
 
@@ -221,7 +224,7 @@ def test_v1_recipe_with_context_conditions_and_tests():
               run: [pytest]
           - python:
               imports: [rtool]
-    """)
+    """, RenderContext("linux-64", (("c_stdlib", "sysroot"), ("python", "3.11"))))
     assert not recipe.skipped
     assert [(r.section, r.spec) for r in recipe.requirements()] == [
         ("build", "gxx_linux-64"), ("build", "sysroot_linux-64"), ("build", "patchelf"),
@@ -229,7 +232,7 @@ def test_v1_recipe_with_context_conditions_and_tests():
     ]
     assert recipe.sources[0].kind == "git" and recipe.sources[0].git_rev == "v2.0.1"
     assert recipe.data["context"]["tag"] == "v2.0.1"
-    assert recipe.variant == (("python", "3.11"),)
+    assert recipe.variant == (("c_stdlib", "sysroot"), ("python", "3.11"))
 
 
 @pytest.mark.parametrize(("python", "skipped"), [("3.7", True), ("3.12", False)])
@@ -492,4 +495,5 @@ def test_v1_script_may_name_python_as_rattler_build_does():
           noarch: python
           script: ${{ PYTHON }} -m pip install . --no-deps
     """)
-    assert recipe.data["build"]["script"] == "$PYTHON -m pip install . --no-deps"
+    # rattler-build's Stage1 keeps the script as written: it is rendered when the build runs
+    assert recipe.data["build"]["script"] == "${{ PYTHON }} -m pip install . --no-deps"

@@ -61,8 +61,13 @@ def line_of(subject: Subject, pattern: str) -> int:
 
 
 def _about(subject: Subject) -> dict:
-    about = subject.recipe.data.get("about")
-    return about if isinstance(about, dict) else {}
+    """The recipe's about; rattler-build's Stage1 of a multi-output recipe keeps it per output."""
+    data = subject.recipe.data
+    outputs = data.get("outputs") if isinstance(data.get("outputs"), list) else []
+    for about in (data.get("about"), *(o.get("about") for o in outputs if isinstance(o, dict))):
+        if isinstance(about, dict):
+            return about
+    return {}
 
 
 def missing_about(subject: Subject) -> list[int]:

@@ -79,9 +79,23 @@ def runner_argv(request: BuildRequest) -> tuple[str, ...]:
             "--target-platform", request.platform, "--test", request.test]
     for channel in request.channels:
         argv += ["--channel", channel]
-    for key, value in sorted(request.variant.items()):
-        argv += ["--variant", f"{key}={value}"]
+    for key, values in sorted(build_variant(request).items()):
+        argv += [arg for value in values for arg in ("--variant", f"{key}={value}")]
     return tuple(argv)
+
+
+def build_variant(request: BuildRequest) -> dict[str, tuple]:
+    """The variant to build: the workspace's values, and for a recipe.yaml exactly the values of
+    the variant the plan rendered (so rattler-build renders that one combination again)."""
+    variant = {k: tuple(v) if isinstance(v, tuple | list) else (v,)
+               for k, v in request.variant.items()}
+    if request.recipe.format == "recipe.yaml":
+        variant |= {k: (_text(v),) for k, v in request.recipe.variant}
+    return variant
+
+
+def _text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def v1_recipe(request: BuildRequest) -> dict[str, Any]:

@@ -4,6 +4,9 @@ Stand-alone on purpose: it imports only the standard library and `rattler_build`
 command runs on the host and inside a container that has py-rattler-build installed. It prints
 one JSON line per built package (`{"name", "version", "build_string", "packages"}`) on stdout;
 rattler-build's own log goes to stderr. Exit status 1 means the build failed.
+
+Its environment is the one the invocation gives (builders/rattler_build.py `PASSED_ENV`), and
+rattler-build's strict isolation passes the build script only what it sets itself plus that.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ class RenderContext:
     refused: tuple[tuple[str, str], ...] = ()  # path → why a loader may not read it
     used: tuple[str, ...] | None = None  # the variant keys the text uses (conda-build's rules)
     package: tuple[str, str, str] = ("", "", "0")  # PKG_NAME, PKG_VERSION, PKG_BUILDNUM
+    # recipe.yaml only, for rattler-build's own variant loaders: the workspace's variant files
+    # (path, text) and the inline [variant] values (a list is a matrix)
+    variant_texts: tuple[tuple[str, str], ...] = ()
+    inline: tuple[tuple[str, object], ...] = ()
 
     def selector_names(self) -> dict[str, object]:
         return dict(_names(self.platform, self.variant, self.variant_files))

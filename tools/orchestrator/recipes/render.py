@@ -8,7 +8,7 @@ content-keyed cache under `cache/render/` and renders what the cache misses, in 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestrator.errors import RecipeError
@@ -23,7 +23,7 @@ from orchestrator.recipes.records import Invalid, mapping, text
 from orchestrator.recipes.variant_pins import pin_tree
 from orchestrator.recipes.yaml_load import line_of
 
-__all__ = ["RenderContext", "RenderResult", "render_recipe", "render_workspace"]
+__all__ = ["RenderContext", "RenderResult", "render_recipe", "render_recipes", "render_workspace"]
 
 # Names in templates or selectors that mean the recipe depends on a variant key.
 _ALIASES = {
@@ -52,9 +52,23 @@ class _Part:
 
 
 def render_recipe(raw: RawRecipe, context: RenderContext) -> Recipe:
-    """`raw` rendered for `context`; RecipeError with file and line for any problem."""
-    v1 = raw.format == "recipe.yaml"
-    rendered = (render_recipe_yaml if v1 else render_meta_yaml)(raw, context)
+    """`raw` rendered for `context` (its first variant); RecipeError with file and line."""
+    return render_recipes(raw, context)[0]
+
+
+def render_recipes(raw: RawRecipe, context: RenderContext) -> tuple[Recipe, ...]:
+    """`raw` rendered for `context`: a meta.yaml for the one variant of `context`; a
+    recipe.yaml by rattler-build, which multiplies it by the variant keys it uses."""
+    if raw.format != "recipe.yaml":
+        return (_typed(raw, render_meta_yaml(raw, context), context, False),)
+    variants = render_recipe_yaml(raw, context)
+    if not variants:
+        raise RecipeError(raw.path, "the recipe renders no output", 1)
+    return tuple(replace(_typed(raw, Rendered(v.tree, v.text, frozenset(), frozenset()),
+                                context, True), variant=v.variant) for v in variants)
+
+
+def _typed(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool) -> Recipe:
     try:
         return _recipe(raw, rendered, context, v1)
     except Invalid as exc:
@@ -259,8 +273,8 @@ def render_keyed(workspace, keys) -> RenderResult:
     entries = {k.key: fresh.get(k.key) or cached[k.key] for k in keys.items}
     if fresh or len(entries) != len(cached):
         rc.save_cache(workspace.cache_dir, entries)
-    results = [_checked_sources(workspace.root, rc.as_result(entries[k.key], k.found.files))
-               for k in keys.items]
+    results = [_checked_sources(workspace.root, r) for k in keys.items
+               for r in rc.as_results(entries[k.key], k.found.files)]
     digests = {}  # target → the digest of its first variant (hashing looks up by target)
     for k in keys.items:
         digests.setdefault(k.found.target, rc.digest_of_entry(entries[k.key]))

@@ -30,6 +30,7 @@ from orchestrator.errors import RecipeError
 from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.discover import FoundRecipe, find_recipes, read_recipe
 from orchestrator.recipes.model import Output, RawRecipe, Recipe, Requirement, Source
+from orchestrator.recipes.v1_variants import recipe_variant_paths
 
 
 def _code_version() -> str:
@@ -70,13 +71,11 @@ def needs_of(raw: RawRecipe, space=None, scripts=(), inputs=()) -> Needs:
 
     literals = _LOADS.findall(raw.text) + ["setup.py"] * bool(_SETUP_DEFAULT.search(raw.text))
     loads = tuple(tuple(candidate_paths(raw.directory, literal)) for literal in literals)
-    if space is None:
-        used = frozenset()
-    elif raw.format == "meta.yaml":
-        used = used_keys(space, raw.text, scripts, _noarch(raw.text))
-    else:  # v1: a key named in an expression or as a requirement (rattler-build's rule)
-        used = frozenset(k for k, _ in space.values if re.search(rf"(?<![\w-]){re.escape(k)}"
-                                                                  rf"(?![\w-])", raw.text))
+    if raw.format == "recipe.yaml":  # its own variant files, which rattler-build reads too
+        loads += tuple((path,) for path in recipe_variant_paths(raw.directory))
+    # a recipe.yaml is multiplied by rattler-build itself (render_recipes): one entry here
+    used = frozenset() if space is None or raw.format != "meta.yaml" else used_keys(
+        space, raw.text, scripts, _noarch(raw.text))
     return Needs(loads, "GIT_DESCRIBE" in raw.text or "GIT_BUILD_STR" in raw.text,
                  tuple(sorted(used)), tuple(inputs))
 
@@ -115,6 +114,8 @@ def context_for(raw: RawRecipe, root: Path, keyed: Keyed, describe) -> RenderCon
     loaded, refused = _loaded_files(needs, root)
     described = describe(raw.directory) if needs.describe else None
     base = _variant_context(keyed.platform, keyed.space, keyed.variant)
+    if raw.format == "recipe.yaml":
+        base = replace(base, variant_texts=keyed.v1[0], inline=keyed.v1[1])
     if not loaded and not refused and described is None:
         return base  # shared: the process pool pickles one object for many recipes
     return replace(base, describe=described, files=tuple(sorted(loaded.items())),
@@ -182,11 +183,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def render_entry(raw: RawRecipe, context: RenderContext) -> Entry:
-    from orchestrator.recipes.render import render_recipe
+    from orchestrator.recipes.render import render_recipes
 
     try:
-        recipe = render_recipe(raw, context)
-        return "ok", (recipe, recipe_data_digest(recipe.data))
+        recipes = render_recipes(raw, context)
+        if len(recipes) > 1:  # a recipe.yaml that rattler-build multiplied: one per variant
+            return "many", tuple((r, recipe_data_digest(r.data)) for r in recipes)
+        return "ok", (recipes[0], recipe_data_digest(recipes[0].data))
     except RecipeError as exc:
         return "error", (exc.file, exc.message, exc.line, exc.hint)
 
@@ -201,10 +204,14 @@ def _render_chunk_encoded(chunk: list[tuple[RawRecipe, RenderContext]]) -> list[
 
 
 def _encoded(entry: Entry) -> Entry:
+    if entry[0] == "many":
+        return "many", tuple((encode_recipe(r), d) for r, d in entry[1])
     return (entry[0], (encode_recipe(entry[1][0]), entry[1][1])) if entry[0] == "ok" else entry
 
 
 def _decoded(entry: Entry, shared: dict[tuple, Requirement] | None = None) -> Entry:
+    if entry[0] == "many":
+        return "many", tuple((decode_recipe(r, shared), d) for r, d in entry[1])
     if entry[0] != "ok":
         return entry
     return entry[0], (decode_recipe(entry[1][0], shared), entry[1][1])
@@ -240,7 +247,7 @@ def load_cache(cache_dir: Path) -> dict[str, Entry]:
 
 def _entry(value: list) -> Entry:
     kind, body = value
-    if kind not in ("ok", "error"):
+    if kind not in ("ok", "many", "error"):
         raise ValueError(f"not an entry: {kind!r}")
     return kind, tuple(body)
 
@@ -333,6 +340,13 @@ def _source(kind, url, sha256, path, git_rev, patches, target_directory) -> Sour
     return Source(kind, url, sha256, path, git_rev, tuple(patches), target_directory)
 
 
+def as_results(entry: Entry, files: tuple[str, ...]) -> list[Recipe | RecipeError]:
+    """The recipes of an entry (one per variant), or its error."""
+    if entry[0] == "many":
+        return [replace(recipe, files=files) for recipe, _ in entry[1]]
+    return [as_result(entry, files)]
+
+
 def as_result(entry: Entry, files: tuple[str, ...]) -> Recipe | RecipeError:
     kind, value = entry
     if kind == "ok":
@@ -341,6 +355,8 @@ def as_result(entry: Entry, files: tuple[str, ...]) -> Recipe | RecipeError:
 
 
 def digest_of_entry(entry: Entry) -> str | None:
+    if entry[0] == "many":  # the variants' digests together
+        return xxhash.xxh3_128_hexdigest("".join(d for _, d in entry[1]).encode())
     return entry[1][1] if entry[0] == "ok" else None
 
 
@@ -365,6 +381,7 @@ class Keyed:
     variant: tuple = ()  # the values of the variant keys the recipe uses, sorted
     space: Any = None  # the recipe's VariantSpace (the workspace's plus its own config)
     platform: str = "linux-64"
+    v1: tuple = ((), ())  # recipe.yaml: the workspace's variant files (path, text), [variant]
 
 
 @dataclass(frozen=True)
@@ -398,12 +415,13 @@ def render_keys(
     except RecipeError as exc:  # a variant file that cannot be read: nothing can render
         return RenderKeys((), (*errors, exc))
     salt = render_salt(RenderContext(workspace.platform, space.values, None, (), space.files))
+    v1 = v1_variant_inputs(workspace, space)
     index = load_index(workspace.cache_dir) if index is None else index
     used: dict[str, Needs] = {}
     describe, items = describer(root), []
     for item in found:
         try:
-            items.extend(_keyed(item, (root, space, workspace.platform), salt, listing,
+            items.extend(_keyed(item, (root, space, workspace.platform, v1), salt, listing,
                                 (index, used), describe))
         except RecipeError as exc:
             errors.append(exc)
@@ -417,7 +435,7 @@ def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
     platform); `indexes`: the saved index and this run's (filled here)."""
     from orchestrator.recipes import variant_config as vc
 
-    root, space, platform = where
+    root, space, platform, v1 = where
     index, used = indexes
     blob = listing.get(item.path) if listing is not None else None
     raw = None if blob else read_recipe(root, item)
@@ -439,9 +457,20 @@ def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
     base = entry_key(key, needs, identify, described)
     variants = vc.combinations(space, frozenset(needs.used))
     if len(variants) == 1 and not any(inputs):  # the text and the salt decide its one variant
-        return [Keyed(item, base, raw, variants[0], space, platform)]
-    return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform)
+        return [Keyed(item, base, raw, variants[0], space, platform, v1)]
+    return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform, v1)
             for variant in variants]
+
+
+def v1_variant_inputs(workspace, space) -> tuple:
+    """What rattler-build's own loaders read for a recipe.yaml: the workspace's variant files
+    as text (already read once, inside the workspace, by `workspace_space`) and [variant]."""
+    from orchestrator.recipes.paths import read_inside
+
+    texts = tuple((path, read_inside(workspace.root, path)) for path in space.files)
+    inline = tuple(sorted((k, tuple(v) if isinstance(v, list | tuple) else v)
+                          for k, v in workspace.config.variant.items()))
+    return texts, inline
 
 
 def _variant_key(base: str, variant: tuple, inputs: tuple) -> str:

@@ -40,7 +40,9 @@ def rendered(workspace, path: str, target: str, format_: str, text: str) -> Reci
 
     raw = RawRecipe(target, path, format_, text)
     # The first value of every variant key: enough to check the edited text still renders.
-    keyed = rc.Keyed(None, "", raw, (), workspace_space(workspace), workspace.platform)
+    space = workspace_space(workspace)
+    keyed = rc.Keyed(None, "", raw, (), space, workspace.platform,
+                     rc.v1_variant_inputs(workspace, space))
     context = rc.context_for(raw, workspace.root, keyed, rc.describer(workspace.root))
     return render_recipe(raw, context)
 
