@@ -132,11 +132,11 @@ def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
 def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
                        settings: Any) -> tuple[str, ...]:
     from orchestrator import containers
-    from orchestrator.builders import BUILDERS
+    from orchestrator.builders import builder_for
 
     workspace = context.workspace
-    builder = BUILDERS[workspace.config.build.builder]()
     request = build_request(context, job, paths)
+    builder = builder_for(workspace.config.build.builder, request.recipe.format)
     builder.prepare(request)
     invocation = builder.invocation(request)
     if settings is not None:
@@ -164,6 +164,7 @@ def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
         platform=workspace.platform,
         variant=dict(workspace.config.variant),
         log=paths.log,
+        conda_build=workspace.config.build.conda_build,
     )
 
 
