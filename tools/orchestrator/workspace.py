@@ -71,6 +71,7 @@ class BuildSection(_Strict):
     jobs: int = Field(default=0, ge=0)
     overrides: dict[str, BuildOverride] = {}
     conda_build: str = "conda-build"  # the conda-build command (its python runs the builds)
+    system_libs: tuple[str, ...] | None = None  # allowed libraries; None: manylinux2014's
 
     @field_validator("overrides")
     @classmethod
