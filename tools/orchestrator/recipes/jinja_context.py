@@ -156,6 +156,7 @@ def meta_context(context, recipe_dir: str, used: set[str]) -> dict[str, Any]:
         "PYTHON": "python" if platform.startswith("win") else "$PYTHON",
         "CONDA_BUILD_STATE": "RENDER",
         "compiler": lambda language: compiler(language, platform, variant),
+        "stdlib": lambda language: stdlib(language, platform, variant),
         "cdt": lambda package: cdt(package, platform, variant),
         "pin_subpackage": _pin_function("subpackage"),
         "pin_compatible": _pin_function("compatible"),
