@@ -1,7 +1,8 @@
 """The conda-build builder: `conda build` of a meta.yaml recipe, hermetic and offline.
 
 Each run gets, in the job's work dir: its own condarc (only the channels orchestrate passes,
-no defaults, `offline` unless a channel is remote, solver rattler, pkgs dirs under cache/ and
+no defaults, `offline` unless a channel is remote or a source is a url, solver rattler, pkgs dirs
+under cache/ and
 envs dirs in the work dir), its own croot, the target's variant as a variant config file
 (`-m`), and a HOME of its own with every CONDA_* variable removed, so that no user or machine
 configuration is read. The recipe is built where it is in the workspace, unedited; the planned
@@ -34,6 +35,7 @@ class CondaBuild:
         _only_meta_yaml(request)
         work = request.work_dir
         (work / "home").mkdir(parents=True, exist_ok=True)
+        pkgs_dir(request).mkdir(parents=True, exist_ok=True)  # mounted read-write in containers
         (work / VARIANT_FILE).write_text(variant_file(request), encoding="utf-8")
         (work / CONDARC).write_text(condarc(request), encoding="utf-8")
         (work / BUILD_STRINGS).write_text(json.dumps(dict(request.build_strings), indent=1),
@@ -57,7 +59,9 @@ class CondaBuild:
 
 def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
     work = request.work_dir
-    argv = [conda_build_python(request.conda_build), str(RUNNER),
+    # through env: the interpreter is conda-build's environment's (also inside a container),
+    # not the host's that containers.image_command replaces by the image's python3
+    argv = ["/usr/bin/env", conda_build_python(request.conda_build), str(RUNNER),
             "--build-strings", str(work / BUILD_STRINGS), "--",
             str(request.recipe_dir), "--output-folder", str(request.output_dir),
             "--no-anaconda-upload", "--override-channels",
@@ -89,7 +93,10 @@ def variant_file(request: BuildRequest) -> str:
 
 def condarc(request: BuildRequest) -> str:
     """The run's whole conda configuration (JSON is YAML)."""
-    remote = any(not c.startswith("file://") for c in request.channels)
+    # conda's `offline` also stops conda-build's source downloads (into its --cache-dir, kept
+    # under cache/sources/conda-build): a recipe with url sources needs the network once
+    remote = any(not c.startswith("file://") for c in request.channels) or any(
+        source.kind == "url" for source in request.recipe.sources)
     settings = {
         "channels": list(request.channels), "default_channels": [],
         "custom_channels": {}, "custom_multichannels": {},
