@@ -162,7 +162,7 @@ def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
         work_dir=paths.work,
         source_cache=workspace.cache_dir / "sources",
         platform=workspace.platform,
-        variant=dict(workspace.config.variant),
+        variant=build_variant(workspace.config.variant, context.recipes[job.target]),
         log=paths.log,
     )
 
@@ -172,8 +172,17 @@ def channel_url(channel: str) -> str:
     return channel if "://" in channel else Path(channel).absolute().as_uri()
 
 
+def build_variant(configured: Mapping[str, Any], recipe: Any) -> dict[str, Any]:
+    """The variant a build gets: the workspace's single values, then the values this node
+    (one variant of its target) was rendered with."""
+    single = {k: v for k, v in configured.items() if not isinstance(v, list | tuple)}
+    return {**single, **dict(recipe.variant)}
+
+
 def timeout_for(workspace: Workspace, target: str) -> float:
-    override = workspace.config.build.overrides.get(target)
+    from orchestrator.recipes.model import label_of
+
+    override = workspace.config.build.overrides.get(label_of(target))
     if override is not None and override.timeout is not None:
         return override.timeout
     return workspace.config.build.timeout

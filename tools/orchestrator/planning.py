@@ -93,7 +93,7 @@ def plan_graph(
     changed_files = (
         vcs.changed_files_since(workspace.root, changed_since) if changed_since else files.dirty
     )
-    changed = changed_inputs(recipes, changed_files, GLOBAL_INPUTS)
+    changed = changed_nodes(tg, changed_inputs(_one_per_target(tg), changed_files, GLOBAL_INPUTS))
     selected = select_targets(tg, patterns, changed if changed_since else None, dependents)
     channels = read_channels(
         [workspace.target_channel, *workspace.extra_channels],
@@ -105,9 +105,19 @@ def plan_graph(
     )
 
 
+def _one_per_target(tg: TargetGraph) -> list[Recipe]:
+    """A target's variants share their input files: their changes are looked up once."""
+    return [tg.recipe(nodes[0]) for nodes in tg.variants.values()]
+
+
+def changed_nodes(tg: TargetGraph, changed: Mapping[str, tuple[str, ...]]) -> dict:
+    """target label → changed inputs, as node id → changed inputs (every variant)."""
+    return {node: files for label, files in changed.items() for node in tg.variants[label]}
+
+
 def check_overrides(workspace: Workspace, tg: TargetGraph) -> None:
     """An override for a target that does not exist is a typo that would silently not apply."""
-    unknown = sorted(set(workspace.config.build.overrides) - set(tg.graph))
+    unknown = sorted(set(workspace.config.build.overrides) - set(tg.variants))
     if unknown:
         raise WorkspaceError(
             f"{workspace.root / WORKSPACE_FILE}: build.overrides: {', '.join(unknown)} "
@@ -161,8 +171,9 @@ def build_configs(workspace: Workspace, tg: TargetGraph, version: str) -> dict[s
     config = workspace.config
     shared = build_config(config, "", version)
     overrides = config.build.overrides
+    labels = {t: tg.recipe(t).target for t in tg.graph}
     return {
-        t: build_config(config, t, version) if t in overrides else shared
+        t: build_config(config, labels[t], version) if labels[t] in overrides else shared
         for t in tg.graph
     }
 
@@ -226,7 +237,7 @@ HASHES_FILE = "render/hashes.pickle"
 @dataclass(frozen=True)
 class Snapshot:
     graph: TargetGraph  # recipes without `data`
-    digests: Mapping[str, str]  # target → digest of its rendered recipe
+    digests: Mapping[str, str]  # node id → digest of its rendered recipe
 
 
 def snapshot_key(render_keys_digest: str) -> str:
@@ -275,7 +286,7 @@ def save_snapshot(cache_dir: Path, key: str, tg: TargetGraph, digests: Mapping[s
     graph = nx.DiGraph()
     graph.add_nodes_from((t, {"recipe": replace(r, data={})}) for t, r in tg.graph.nodes("recipe"))
     graph.add_edges_from(tg.graph.edges(data=True))
-    light = TargetGraph(graph, dict(tg.producers), dict(tg.external))
+    light = TargetGraph(graph, dict(tg.producers), dict(tg.external), tg.notes)
     save_cached(cache_dir / SNAPSHOT_FILE, key, Snapshot(light, dict(digests)))
 
 

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         check_nothing_pulled_in(plan)
     from orchestrator.commands.plan import plan_text, warn
 
-    warn(plan.notices)
+    warn((*graph.notes.warnings, *plan.notices))
     console = _console()
     if args.dry_run:  # exactly what `orchestrate plan` shows
         console.out(plan_text(plan), end="")

@@ -17,7 +17,7 @@ from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.discover import read_recipe
 from orchestrator.recipes.jinja_context import resolve_pins
 from orchestrator.recipes.meta_yaml import Rendered, render_meta_yaml
-from orchestrator.recipes.model import Output, RawRecipe, Recipe
+from orchestrator.recipes.model import Output, RawRecipe, Recipe, node_ids
 from orchestrator.recipes.recipe_yaml import render_recipe_yaml
 from orchestrator.recipes.records import Invalid, mapping, text
 from orchestrator.recipes.yaml_load import line_of
@@ -36,7 +36,7 @@ _ALIASES = {
 class RenderResult:
     recipes: tuple[Recipe, ...]
     errors: tuple[RecipeError, ...]
-    digests: Mapping[str, str] = field(default_factory=dict)  # target → recipe_data_digest
+    digests: Mapping[str, str] = field(default_factory=dict)  # node id → recipe_data_digest
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _recipe(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool
     if skipped:
         outputs = tuple(Output(p.name, p.version) for p in parts)
     else:
-        outputs = tuple(_output(p, data, v1) for p in live)
+        outputs = records.with_lines(tuple(_output(p, data, v1) for p in live), rendered.text)
     return Recipe(
         target=raw.target, path=raw.path, format=raw.format, outputs=outputs,
         sources=records.sources(data.get("source"), raw.directory, ("source",), v1),
@@ -215,11 +215,13 @@ def render_keyed(workspace, keys) -> RenderResult:
     if fresh or len(entries) != len(cached):
         rc.save_cache(workspace.cache_dir, entries)
     results = [rc.as_result(entries[k.key], k.found.files) for k in keys.items]
-    digests = {k.found.target: rc.digest_of_entry(entries[k.key]) for k in keys.items}
+    recipes = [(r, rc.digest_of_entry(entries[k.key]))
+               for k, r in zip(keys.items, results, strict=True) if isinstance(r, Recipe)]
+    ids = node_ids([r for r, _ in recipes])  # digests are looked up by graph node
     return RenderResult(
-        tuple(r for r in results if isinstance(r, Recipe)),
+        tuple(r for r, _ in recipes),
         keys.errors + tuple(r for r in results if isinstance(r, RecipeError)),
-        {t: d for t, d in digests.items() if d is not None},
+        {node: d for node, (_, d) in zip(ids, recipes, strict=True) if d is not None},
     )
 
 

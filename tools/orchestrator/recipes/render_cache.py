@@ -240,7 +240,8 @@ def write_atomically(target: Path, *values: object) -> None:
 
 def _encode(r: Recipe) -> tuple:
     outputs = tuple((o.name, o.version, o.build_number, o.noarch,
-                     tuple((q.name, q.spec, q.section) for q in o.requirements), o.run_exports)
+                     tuple((q.name, q.spec, q.section, q.line) for q in o.requirements),
+                     o.run_exports)
                     for o in r.outputs)
     sources = tuple((s.kind, s.url, s.sha256, s.path, s.git_rev, s.patches, s.target_directory)
                     for s in r.sources)
