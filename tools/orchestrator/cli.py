@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("fetch", "download every source into the source cache"),
     "pipeline": ("pipeline", "write the plan as a GitLab CI child pipeline"),
     "clean": ("clean", "remove cached logs, records, sources and the render cache"),
+    "render": ("render", "the rendered recipe of each target and variant"),
 }
 
 

@@ -39,15 +39,16 @@ class Loaded:
         return {"files": self.files, "recipe_digests": self.digests, "graph_key": self.key}
 
 
-def load(args: argparse.Namespace) -> Loaded:
-    """The workspace of `-C DIR` (or found above the current directory), rendered, as a graph."""
+def load(args: argparse.Namespace, *, with_data: bool = False) -> Loaded:
+    """The workspace of `-C DIR` (or found above the current directory), rendered, as a graph;
+    `with_data`: recipes with their rendered tree (the render cache, not the graph snapshot)."""
     from orchestrator.planning import prepare, save_snapshot
 
     gc.freeze()  # what was imported lives as long as the run: no collection walks it again
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     prepared = prepare(workspace)
     files, keys, key = prepared.files, prepared.keys, prepared.key
-    if prepared.snapshot is not None:
+    if prepared.snapshot is not None and not with_data:
         graph = prepared.snapshot.graph
         recipes = tuple(graph.recipe(t) for t in graph.graph)
         return Loaded(workspace, recipes, graph, (), files, prepared.snapshot.digests, key)
