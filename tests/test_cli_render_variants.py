@@ -131,3 +131,25 @@ def test_a_recipe_using_python_is_one_node_per_python(run_cli, make_workspace):
                              "//internal/app"]
     hashes = {n["target"]: n["hash"] for n in plan["nodes"]}
     assert hashes["//recipes/numpy[python=3.10]"] != hashes["//recipes/numpy[python=3.11]"]
+
+
+def test_plan_stops_on_a_version_neither_a_recipe_nor_a_channel_has(run_cli, make_workspace):
+    from test_plan_support import publish_outputs
+
+    root = make_workspace({
+        "recipes/python/meta.yaml": meta("python", "3.14.0"),
+        "internal/old/meta.yaml": meta("old", "1.0", "host: python 3.10.*"),
+    })
+    result = run_cli(["-C", root, "plan"])
+    assert result.code == 2
+    assert result.err.splitlines()[1] == (
+        "error: internal/old/meta.yaml:6: //internal/old needs host: python 3.10.*, which no "
+        "variant of //recipes/python satisfies (it has 3.14.0) and no channel has (hint: "
+        "change the requirement, add the variant to [variant], or list a channel that has it "
+        "in [channels] extra)")
+    old = {"subdir": "linux-64", "name": "python", "version": "3.10.14", "build": "h0_0",
+           "filename": "python-3.10.14-h0_0.conda"}
+    publish_outputs(root / "cache" / "channel", [{"outputs": [old]}])
+    again = run_cli(["-C", root, "plan", "--format", "json"])
+    assert again.code == 0, again.err
+    assert json.loads(again.out)["order"] == ["//internal/old", "//recipes/python"]

@@ -153,3 +153,14 @@ def test_hashes_and_cache_paths_differ_per_variant(tg, tmp_path):
     assert slug == "recipes--numpy@python=3.12,cuda=12%20%2F%20x"
     assert cache.target_slug("//recipes/numpy") == "recipes--numpy"
     assert len(cache.target_slug("//r/x[" + "k=v," * 200 + "]")) <= cache.MAX_SLUG
+
+
+def test_gitlab_jobs_and_dask_keys_name_the_variant():
+    from orchestrator.executors.dask import _key_part
+    from orchestrator.gitlab import PipelineSettings, build_command, job_name
+
+    node = "//recipes/numpy[python=3.12,numpy=2]"
+    assert job_name(node) == "build:recipes/numpy[python=3.12,numpy=2]"
+    assert build_command(node, PipelineSettings()).endswith(
+        "build --only --junit junit.xml '//recipes/numpy[python=3.12,numpy=2]'")
+    assert _key_part(node) == "recipes/numpy.python=3.12.numpy=2"

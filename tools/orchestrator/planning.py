@@ -32,7 +32,7 @@ from orchestrator.hashing import (
     input_directories,
     read_file_index,
 )
-from orchestrator.plan import Plan, make_plan, select_targets
+from orchestrator.plan import Plan, make_plan, select_targets, unsupplied
 from orchestrator.recipes.model import Recipe
 from orchestrator.recipes.render_cache import RenderKeys
 from orchestrator.workspace import WORKSPACE_FILE, Workspace
@@ -99,10 +99,14 @@ def plan_graph(
         [workspace.target_channel, *workspace.extra_channels],
         [workspace.platform, "noarch"], workspace.cache_dir, offline,
     )
-    return make_plan(
+    plan = make_plan(
         tg, selected, hashes, channels,
         platform=workspace.platform, changed=changed, full=full, notices=notices,
     )
+    missing = unsupplied(tg, plan, channels)
+    if missing:
+        raise RecipeErrors(missing)
+    return plan
 
 
 def _one_per_target(tg: TargetGraph) -> list[Recipe]:
