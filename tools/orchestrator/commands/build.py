@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         check_nothing_pulled_in(plan)
     from orchestrator.commands.plan import plan_text, warn
 
-    warn([*plan.notices, *(str(m) for m in moved)])
+    warn([*graph.notes.warnings, *plan.notices, *(str(m) for m in moved)])
     console = _console()
     if args.dry_run:  # exactly what `orchestrate plan` shows
         console.out(plan_text(plan), end="")
