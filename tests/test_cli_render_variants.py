@@ -132,6 +132,26 @@ def test_a_recipe_using_python_is_one_node_per_python(run_cli, make_workspace):
                              "//internal/app"]
     hashes = {n["target"]: n["hash"] for n in plan["nodes"]}
     assert hashes["//recipes/numpy[python=3.10]"] != hashes["//recipes/numpy[python=3.11]"]
+    builds = {n["target"]: n["outputs"][0]["build"] for n in plan["nodes"]}
+    assert builds["//recipes/numpy[python=3.10]"] != builds["//recipes/numpy[python=3.11]"]
+
+
+def test_text_output_names_each_variant(run_cli, make_workspace):
+    root = make_workspace({
+        "WORKSPACE.toml": '[workspace]\nname = "v"\n\n[variant]\npython = ["3.10", "3.11"]\n',
+        "recipes/numpy/meta.yaml": NUMPY,
+        "internal/app/meta.yaml": meta("app", "1.0", "host: numpy"),
+    })
+    plan = run_cli(["-C", root, "plan"])
+    assert plan.code == 0, plan.err
+    # a node id's `[python=3.10]` is shown as written, not taken for rich markup
+    assert "//recipes/numpy[python=3.10]" in plan.out
+    assert "dependency //recipes/numpy[python=3.11] changed" in plan.out
+    why = run_cli(["-C", root, "why", "numpy"])  # a package: every variant of its target
+    assert why.code == 0, why.err
+    status = why.out.split("status:\n")[1].splitlines()
+    assert [line.split(":")[0].strip() for line in status] == [
+        "//internal/app", "//recipes/numpy[python=3.10]", "//recipes/numpy[python=3.11]"]
 
 
 def test_plan_stops_on_a_version_neither_a_recipe_nor_a_channel_has(run_cli, make_workspace):
