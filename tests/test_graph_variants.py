@@ -128,6 +128,24 @@ def test_a_cycle_through_a_test_requirement_is_broken_there_with_both_lines():
         "//recipes/wheel", "//recipes/pip", "//recipes/app"]
 
 
+def test_a_test_cycle_found_in_every_variant_is_said_once():
+    from orchestrator.recipes.model import Output
+
+    recipes = [
+        recipe(target, Output(name, "1.0", requirements=(_line(req, line),)), variant=variant)
+        for variant in (PY311, PY312)
+        for target, name, req, line in (("//recipes/pip", "pip", "host: wheel", 14),
+                                        ("//recipes/wheel", "wheel", "test: pip", 31))
+    ]
+    tg = g.build_graph(recipes)
+    assert not any(tg.graph.has_edge(f"//recipes/wheel{v}", f"//recipes/pip{v}")
+                   for v in ("[python=3.11]", "[python=3.12]"))
+    (warning,) = tg.notes.warnings
+    assert warning.startswith("cycle through a test requirement: //recipes/pip --host: wheel "
+                              "(recipes/pip/meta.yaml:14)--> //recipes/wheel --test: pip")
+    assert warning.endswith("(in 2 variants)")
+
+
 def test_a_cycle_of_run_requirements_is_set_aside_unless_strict():
     recipes = [
         recipe("//a", output("a", "run: b")),

@@ -2,7 +2,8 @@
 
 A cycle through a test-only requirement (pip needs wheel to build, wheel's test needs pip) is
 broken at that edge: the test requirement then comes from the channels. It is said once, as a
-warning naming every requirement on the cycle with its file and line. A cycle of build, host or
+warning naming every requirement on the cycle with its file and line (once for all the
+variants of the targets on it: the recipe lines are the same). A cycle of build, host or
 run requirements is a CycleError; `strict` raises it, otherwise its nodes are set aside and the
 error kept, so that commands answer on the rest and report it at the end.
 """
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 import networkx as nx
 
 from orchestrator.errors import CycleError
-from orchestrator.recipes.model import Requirement
+from orchestrator.recipes.model import Requirement, label_of
 
 
 def settle_cycles(graph: nx.DiGraph, strict: bool) -> tuple[list[str], list[CycleError]]:
@@ -23,13 +24,14 @@ def settle_cycles(graph: nx.DiGraph, strict: bool) -> tuple[list[str], list[Cycl
     if nx.is_directed_acyclic_graph(graph):  # the usual case costs what it always did
         return [], []
     errors = _set_aside_hard_cycles(graph, strict)
-    warnings = []
+    broken: dict[str, int] = {}  # the warning, by labels → how many variants it was found in
     while not nx.is_directed_acyclic_graph(graph):
         nodes = cycle_nodes(graph)
         a, b = next((a, b) for a, b in itertools.pairwise(nodes) if _test_only(graph, a, b))
-        warnings.append(_broken_text(graph, nodes, (a, b)))
+        text = _broken_text(graph, nodes, (a, b))
+        broken[text] = broken.get(text, 0) + 1
         graph.remove_edge(a, b)
-    return warnings, errors
+    return [text + (f" (in {n} variants)" if n > 1 else "") for text, n in broken.items()], errors
 
 
 def _test_only(graph: nx.DiGraph, a: str, b: str) -> bool:
@@ -77,7 +79,10 @@ def located_step(path: str, requirements: Iterable[Requirement]) -> str:
 
 
 def _broken_text(graph: nx.DiGraph, nodes: list[str], edge: tuple[str, str]) -> str:
-    steps = " ".join(f"{a} --{req}-->" for a, _, req in cycle_steps(graph, nodes))
-    return (f"cycle through a test requirement: {steps} {nodes[0]}: the test of {edge[0]} "
-            f"takes {', '.join(sorted({r.name for r in graph.edges[edge]['requirements']}))} "
-            f"from the channels (the edge {edge[0]} -> {edge[1]} is left out)")
+    """The warning, naming targets by label: the same in every variant it is found in."""
+    steps = " ".join(f"{label_of(a)} --{req}-->" for a, _, req in cycle_steps(graph, nodes))
+    tested, needed = label_of(edge[0]), label_of(edge[1])
+    return (f"cycle through a test requirement: {steps} {label_of(nodes[0])}: the test of "
+            f"{tested} takes "
+            f"{', '.join(sorted({r.name for r in graph.edges[edge]['requirements']}))} "
+            f"from the channels (the edge {tested} -> {needed} is left out)")
