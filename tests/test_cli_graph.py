@@ -229,8 +229,9 @@ def test_cycle_is_one_line_naming_the_whole_cycle(run_cli, make_workspace):
     result = run_cli(["graph"], root)
     assert result.code == 2
     assert result.err == (
-        "error: dependency cycle: //recipes/python-dateutil --run: six >=1.5--> "
-        "//recipes/python-six --run: python-dateutil--> //recipes/python-dateutil "
+        "error: dependency cycle: //recipes/python-dateutil --run: six >=1.5 "
+        "(recipes/python-dateutil/meta.yaml:12)--> //recipes/python-six --run: "
+        "python-dateutil (recipes/python-six/meta.yaml:12)--> //recipes/python-dateutil "
         "(hint: remove one of these requirements or split a recipe into outputs)\n"
     )
 

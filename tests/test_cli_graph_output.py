@@ -32,7 +32,7 @@ def test_graph_json_has_exactly_the_documented_shape(tg):
             {
                 "target": "//recipes/python-dateutil", "path": "recipes/python-dateutil",
                 "recipe": "recipes/python-dateutil/meta.yaml",
-                "outputs": [{"name": "python-dateutil", "version": "1.0"}], "skipped": False,
+                "outputs": [{"name": "python-dateutil", "version": "2.8.2"}], "skipped": False,
             },
             {
                 "target": "//recipes/python-six", "path": "recipes/python-six",

@@ -22,7 +22,8 @@ def org():
                 "build: python-dateutil",
             ),
         ),
-        recipe("//recipes/python-dateutil", output("python-dateutil", "host: pip", "run: six")),
+        recipe("//recipes/python-dateutil",
+               output("python-dateutil", "host: pip", "run: six", version="2.8.2")),
         recipe("//recipes/python-six", output("six", "host: pip")),
         recipe("//recipes/python-attrs", output("attrs", "host: pip", "run: python")),
         recipe(

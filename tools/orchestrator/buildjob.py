@@ -196,7 +196,9 @@ def channel_url(channel: str) -> str:
 
 
 def timeout_for(workspace: Workspace, target: str) -> float:
-    override = workspace.config.build.overrides.get(target)
+    from orchestrator.recipes.model import label_of
+
+    override = workspace.config.build.overrides.get(label_of(target))
     if override is not None and override.timeout is not None:
         return override.timeout
     return workspace.config.build.timeout

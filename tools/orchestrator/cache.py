@@ -27,6 +27,7 @@ from orchestrator.files import replace_atomically
 RECORD = "record.json"
 LOG = "build.log"
 LOCK_TIMEOUT = 3600.0
+MAX_SLUG = 200  # a file name holds 255 bytes; the hash and lock names go beside it
 # what `orchestrate clean` removes (the channel only with --all)
 CLEANABLE = ("builds", "sources", "render", "repodata")
 
@@ -46,8 +47,18 @@ class BuildRecord:
 
 
 def target_slug(target: str) -> str:
-    """`//recipes/python-attrs` → `recipes--python-attrs` (one directory per target)."""
-    return target.removeprefix("//").replace("/", "--")
+    """`//recipes/python-attrs` → `recipes--python-attrs` (one directory per target);
+    a variant's node id `//recipes/numpy[python=3.12]` → `recipes--numpy@python=3.12`, with
+    any character a file name should not hold percent-encoded, and a long one shortened."""
+    from urllib.parse import quote
+
+    label, _, variant = target.partition("[")
+    slug = label.removeprefix("//").replace("/", "--")
+    if variant:
+        slug += "@" + quote(variant.removesuffix("]"), safe="=,.+-_")
+    if len(slug) > MAX_SLUG:
+        slug = f"{slug[:MAX_SLUG - 11]}-{hashlib.sha256(target.encode()).hexdigest()[:10]}"
+    return slug
 
 
 def build_dir(cache_dir: Path, target: str, hash: str) -> Path:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "new": ("new", "a new recipe from PyPI with grayskull, in the workspace's conventions"),
     "lint": ("lint", "check recipes against the organization's rules"),
     "develop": ("develop", "an environment with a project's requirements, the project editable"),
+    "render": ("render", "the rendered recipe of each target and variant"),
 }
 
 

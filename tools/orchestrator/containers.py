@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from orchestrator.errors import BuildError, WorkspaceError
+from orchestrator.recipes.model import label_of
 from orchestrator.workspace import Workspace
 
 # Where Debian/Ubuntu, RHEL/CentOS and Alpine/macOS keep the system's CA bundle.
@@ -90,7 +91,7 @@ class ContainerSettings:
 def runtime_for(workspace: Workspace, target: str) -> str:
     """`none`, `docker` or `podman` for `target` (its override first)."""
     build = workspace.config.build
-    override = build.overrides.get(target)
+    override = build.overrides.get(label_of(target))
     return (override.container if override and override.container else None) or build.container
 
 
@@ -99,7 +100,7 @@ def image_for(workspace: Workspace, target: str) -> str:
     if runtime_for(workspace, target) == "none":
         return ""
     build = workspace.config.build
-    override = build.overrides.get(target)
+    override = build.overrides.get(label_of(target))
     return (override.image if override and override.image else None) or build.image
 
 
@@ -165,7 +166,7 @@ RUNTIMES: dict[str, Runtime] = {
 
 def _override(workspace: Workspace, target: str, key: str) -> Any:
     build = workspace.config.build
-    value = getattr(build.overrides.get(target), key, None)
+    value = getattr(build.overrides.get(label_of(target)), key, None)
     return getattr(build, key) if value is None else value
 
 

@@ -8,34 +8,60 @@ third-party (`pip`, `gcc_linux-64`): they are listed in `external`, they are not
 from __future__ import annotations
 
 import difflib
-import itertools
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 
+from orchestrator.cycles import settle_cycles
+from orchestrator.edges import Unsatisfied, needed, variant_edges
 from orchestrator.errors import CycleError, PatternError, RecipeError, RecipeErrors
-from orchestrator.recipes.model import SECTIONS, Recipe, Requirement
+from orchestrator.recipes.model import SECTIONS, Recipe, Requirement, node_ids
 
 PATH_LIMIT = 100  # paths returned by `paths` / `why` before saying "truncated"
-_SECTION_RANK = {s: i for i, s in enumerate(SECTIONS)}
+
+
+@dataclass(frozen=True)
+class GraphNotes:
+    """What building the graph has to say once: warnings (test cycles broken, requirements no
+    variant satisfies), the requirements no variant satisfies, cycles set aside (errors)."""
+
+    warnings: tuple[str, ...] = ()
+    unsatisfied: tuple[Unsatisfied, ...] = ()
+    errors: tuple[CycleError, ...] = ()
 
 
 @dataclass(frozen=True)
 class TargetGraph:
-    graph: nx.DiGraph  # nodes: labels (attribute `recipe`); edges: dependent → dependency
-    producers: Mapping[str, str]  # package name → target producing it
-    external: Mapping[str, tuple[str, ...]]  # third-party package → targets requiring it
+    graph: nx.DiGraph  # nodes: one per target and variant (attribute `recipe`), named by
+    # `model.node_ids`; edges: dependent → dependency
+    producers: Mapping[str, str]  # package name → target label producing it
+    external: Mapping[str, tuple[str, ...]]  # third-party package → nodes requiring it
+    notes: GraphNotes = field(default_factory=GraphNotes)
 
     def recipe(self, target: str) -> Recipe:
         return self.graph.nodes[target]["recipe"]
+
+    @cached_property
+    def variants(self) -> dict[str, tuple[str, ...]]:
+        """target label → its nodes (one per variant), sorted."""
+        found: dict[str, list[str]] = {}
+        for node, recipe in self.graph.nodes(data="recipe"):
+            found.setdefault(recipe.target, []).append(node)
+        return {label: tuple(sorted(nodes)) for label, nodes in found.items()}
+
+    def nodes_of(self, name: str) -> tuple[str, ...]:
+        """The nodes a label or node id stands for (none when it is neither)."""
+        if name in self.graph:
+            return self.variants.get(name, (name,))
+        return self.variants.get(name, ())
 
     def requirements(self, target: str, dependency: str) -> tuple[Requirement, ...]:
         """What `target` asks of `dependency` (a target or a third-party package name)."""
         if self.graph.has_edge(target, dependency):
             return self.graph.edges[target, dependency]["requirements"]
-        return tuple(r for r in _needed(self.recipe(target)) if r.name == dependency)
+        return tuple(r for r in needed(self.recipe(target)) if r.name == dependency)
 
 
 @dataclass(frozen=True)
@@ -59,17 +85,25 @@ class Why:
 # ---------------------------------------------------------------- building
 
 
-def build_graph(recipes: Iterable[Recipe]) -> TargetGraph:
-    """The graph of `recipes`; RecipeErrors for duplicate producers, CycleError for a cycle."""
-    by_target = {r.target: r for r in sorted(recipes, key=lambda r: r.target)}
-    producers = _producers(by_target.values())
-    edges, external = _edges(by_target.values(), producers)
+def build_graph(recipes: Iterable[Recipe], *, strict: bool = True) -> TargetGraph:
+    """The graph of `recipes`, a node per target and variant; RecipeErrors for duplicate
+    producers. A cycle through a test-only requirement is broken there (a warning in
+    `notes`); another cycle is a CycleError, raised when `strict`, else kept in `notes.errors`
+    with its nodes left out."""
+    recipes = sorted(recipes, key=lambda r: r.target)
+    by_node: dict[str, Recipe] = {}
+    for node, recipe in sorted(zip(node_ids(recipes), recipes, strict=True),
+                               key=lambda pair: pair[0]):
+        by_node.setdefault(node, recipe)
+    producers = _producers(by_node.values())
+    edges, external, unsatisfied = variant_edges(by_node, producers)
     graph = nx.DiGraph()
-    graph.add_nodes_from((t, {"recipe": r}) for t, r in by_target.items())
+    graph.add_nodes_from((t, {"recipe": r}) for t, r in by_node.items())
     graph.add_edges_from((a, b, {"requirements": reqs}) for (a, b), reqs in sorted(edges.items()))
-    if not nx.is_directed_acyclic_graph(graph):
-        raise CycleError(_cycle_steps(graph))
-    return TargetGraph(graph, producers, external)
+    warnings, errors = settle_cycles(graph, strict)
+    warnings += [u.message() for u in unsatisfied]
+    notes = GraphNotes(tuple(warnings), tuple(unsatisfied), tuple(errors))
+    return TargetGraph(graph, producers, external, notes)
 
 
 def _producers(recipes: Iterable[Recipe]) -> dict[str, str]:
@@ -78,7 +112,7 @@ def _producers(recipes: Iterable[Recipe]) -> dict[str, str]:
     for recipe in recipes:
         for name in dict.fromkeys(recipe.package_names):
             first = producers.setdefault(name, recipe)
-            if first is not recipe:
+            if first.target != recipe.target:
                 errors.append(_duplicate(name, first, recipe))
     if errors:
         raise RecipeErrors(errors)
@@ -91,43 +125,6 @@ def _duplicate(package: str, first: Recipe, second: Recipe) -> RecipeError:
         f"package '{package}' is also produced by {first.path}",
         hint="rename one of the outputs or remove one recipe",
     )
-
-
-def _needed(recipe: Recipe) -> tuple[Requirement, ...]:
-    """Requirements on other recipes or third parties: none for a skipped recipe, none on itself."""
-    if recipe.skipped:
-        return ()
-    own = set(recipe.package_names)
-    reqs = (r for r in recipe.requirements() if r.name not in own)
-    return tuple(sorted(reqs, key=lambda r: (_SECTION_RANK.get(r.section, 99), r.name, r.spec)))
-
-
-def _edges(recipes: Iterable[Recipe], producers: Mapping[str, str]):
-    edges: dict[tuple[str, str], list[Requirement]] = defaultdict(list)
-    external: dict[str, set[str]] = defaultdict(set)
-    for recipe in recipes:
-        for req in _needed(recipe):
-            producer = producers.get(req.name)
-            if producer is not None:
-                edges[recipe.target, producer].append(req)
-            else:
-                external[req.name].add(recipe.target)
-    return (
-        {key: tuple(reqs) for key, reqs in edges.items()},
-        {name: tuple(sorted(targets)) for name, targets in sorted(external.items())},
-    )
-
-
-def _cycle_steps(graph: nx.DiGraph) -> list[tuple[str, str, str]]:
-    """The shortest cycle through the smallest target on any cycle, as (from, to, requirement)."""
-    component = min(
-        (c for c in nx.strongly_connected_components(graph) if len(c) > 1), key=min
-    )
-    start, sub = min(component), graph.subgraph(component)
-    backs = [nx.shortest_path(sub, n, start) for n in _sorted_succ(sub, start)]
-    nodes = [start, *min(backs, key=len)]
-    steps = itertools.pairwise(nodes)
-    return [(a, b, describe_step(graph.edges[a, b]["requirements"])) for a, b in steps]
 
 
 def describe_step(requirements: Iterable[Requirement]) -> str:
@@ -154,19 +151,23 @@ def _matches(tg: TargetGraph, pattern: str) -> list[str]:
         return list(tg.graph)
     if pattern.startswith("//") and pattern.endswith("/..."):
         prefix = pattern[: -len("...")]
-        return [t for t in tg.graph if t.startswith(prefix) or t == prefix.rstrip("/")]
+        labels = [t for t in tg.variants if t.startswith(prefix) or t == prefix.rstrip("/")]
+        return [n for label in labels for n in tg.variants[label]]
     if pattern.startswith("//"):
-        return [pattern.rstrip("/")] if pattern.rstrip("/") in tg.graph else []
-    return [tg.producers[pattern]] if pattern in tg.producers else []
+        return list(tg.nodes_of(pattern if pattern.endswith("]") else pattern.rstrip("/")))
+    if pattern not in tg.producers:
+        return []
+    nodes = tg.variants.get(tg.producers[pattern], ())
+    return [n for n in nodes if pattern in tg.recipe(n).package_names] or list(nodes)
 
 
 def _close_names(tg: TargetGraph, pattern: str) -> str:
     """A hint naming up to 3 close names: labels for a path-like pattern, else packages."""
     if "/" in pattern:  # `recipes/six` is most likely a label without its `//`
         pattern = "//" + pattern.lstrip("/")
-        names = {label: label for label in tg.graph}
+        names = {label: label for label in [*tg.variants, *tg.graph]}
     else:  # a package name, or the directory name of a target (`python-six` → its label)
-        names = {label.rsplit("/", 1)[-1]: label for label in tg.graph}
+        names = {label.rsplit("/", 1)[-1]: label for label in tg.variants}
         names.update({name: name for name in [*tg.producers, *tg.external]})
     close = [pattern] if pattern in names else difflib.get_close_matches(pattern, names, 3, 0.6)
     hints = list(dict.fromkeys(names[c] for c in close))
@@ -174,10 +175,13 @@ def _close_names(tg: TargetGraph, pattern: str) -> str:
 
 
 def resolve_package(tg: TargetGraph, name: str) -> tuple[str | None, str | None]:
-    """(target, package) for a label, a package a target produces, or a third-party package."""
+    """(target, package) for a label or node id, a package a target produces, or a
+    third-party package."""
     if name.startswith("//"):
-        target = select(tg, [name])[0]
-        outputs = tg.recipe(target).package_names
+        node = select(tg, [name])[0]
+        outputs = tg.recipe(node).package_names
+        target = name if name.endswith("]") else name.rstrip("/")
+        target = target if tg.nodes_of(target) else node  # `//recipes/...` → its first target
         return target, outputs[0] if len(outputs) == 1 else None
     if name in tg.producers:
         return tg.producers[name], name
@@ -232,49 +236,56 @@ def _reach(step, starts: Iterable[str], depth: int | None) -> list[str]:
 
 
 def paths(tg: TargetGraph, source: str, dest: str, limit: int = PATH_LIMIT) -> Paths:
-    """Every dependency path from `source` down to `dest` (at most `limit`)."""
-    allowed = (nx.descendants(tg.graph, source) | {source}) & (
-        nx.ancestors(tg.graph, dest) | {dest}
-    )
-    if source not in allowed:
-        return Paths((), False)
-    return _capped_paths(tg.graph, [source], {dest}, allowed, limit)
+    """Every dependency path from `source` down to `dest` (labels stand for all their
+    variants; at most `limit`)."""
+    sources, ends = tg.nodes_of(source), set(tg.nodes_of(dest))
+    down = set().union(*(nx.descendants(tg.graph, s) | {s} for s in sources))
+    up = set().union(*(nx.ancestors(tg.graph, d) | {d} for d in ends))
+    allowed = down & up
+    return _capped_paths(tg.graph, [s for s in sources if s in allowed], ends, allowed, limit)
 
 
 def why(tg: TargetGraph, name: str, source: str | None = None, limit: int = PATH_LIMIT) -> Why:
     """Who needs `name` (a label, a package of a target or a third-party package) and how.
 
-    Paths start at every top-level target (nothing depends on it), or at `source` if given,
-    and end at the target producing the package (for a third-party one: at a target asking
-    for it). Asked for one package of a multi-output recipe, only its requirers count.
+    Paths start at every top-level node (nothing depends on it), or at `source` if given,
+    and end at a node of the target producing the package (for a third-party one: at a node
+    asking for it). Asked for one package of a multi-output recipe, only its requirers count.
     """
     target, package = resolve_package(tg, name)
-    direct = _direct_requirers(tg, target, package)
+    ends = tg.nodes_of(target) if target else ()
+    direct = _direct_requirers(tg, ends, package)
     allowed = direct | set(rdeps(tg, direct))
     if source is not None:
-        start = target_of(tg, source)
-        allowed &= {start, *deps(tg, [start])}
-        starts = [start] if start in allowed else []
+        start = tg.nodes_of(target_of(tg, source))
+        allowed &= {*start, *deps(tg, start)}
+        starts = [s for s in start if s in allowed]
     else:
         starts = sorted(n for n in allowed if tg.graph.in_degree(n) == 0)
     found = _capped_paths(tg.graph, starts, direct, allowed, limit)
-    ending = (target,) if target else ()
-    paths = tuple(path + ending for path in found.paths)
+    paths = tuple(path + (end,) for path in found.paths for end in _ends(tg, path[-1], ends)
+                  ) if target else found.paths
     return Why(target, package, tuple(sorted(allowed)), paths, found.truncated)
 
 
-def _direct_requirers(tg: TargetGraph, target: str | None, package: str | None) -> set[str]:
-    if target is None:
+def _ends(tg: TargetGraph, node: str, ends: Iterable[str]) -> list[str]:
+    return [end for end in ends if tg.graph.has_edge(node, end)]
+
+
+def _direct_requirers(tg: TargetGraph, ends, package: str | None) -> set[str]:
+    if not ends:
         return set(tg.external[package])
     return {
         dependent
-        for dependent in tg.graph.predecessors(target)
-        if package is None or any(r.name == package for r in tg.requirements(dependent, target))
+        for end in ends
+        for dependent in tg.graph.predecessors(end)
+        if package is None or any(r.name == package for r in tg.requirements(dependent, end))
     }
 
 
 def target_of(tg: TargetGraph, name: str) -> str:
-    """The one target a label or package name stands for; PatternError for anything else."""
+    """The one target (label, or node id of one variant) a label or package name stands for;
+    PatternError for anything else."""
     target, _ = resolve_package(tg, name)
     if target is None:
         raise PatternError(f"'{name}' is a third-party package, not a target of this workspace")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from orchestrator.channels import ChannelIndex
+from orchestrator.edges import Unsatisfied, satisfies
+from orchestrator.errors import RecipeError
 from orchestrator.graph import TargetGraph, direct_deps, rdeps, select
 from orchestrator.hashing import HASHED_SECTIONS, build_string
 from orchestrator.recipes.model import Recipe
@@ -223,3 +225,31 @@ def _pulled_node(facts: _Facts, target: str, requirers: list[str]) -> PlanNode:
     if facts.skipped(target):
         return facts.node(target, "skipped", [f"skipped on {facts.platform}", *required])
     return facts.node(target, "build", [*facts.build_reasons(target, False), *required])
+
+
+# ---------------------------------------------------------------- requirements from channels
+
+
+def unsupplied(tg: TargetGraph, plan: Plan, channels: Sequence[ChannelIndex]) -> list[RecipeError]:
+    """Requirements of targets to build that a workspace recipe produces, but in no variant
+    that satisfies them (the graph took them from the channels), and that no channel has
+    either: the build could not get them, so the plan stops here."""
+    building = set(plan.order)
+    return [_unsupplied_error(u) for u in tg.notes.unsatisfied
+            if u.node in building and not _in_channels(channels, plan.platform, u)]
+
+
+def _in_channels(channels: Sequence[ChannelIndex], platform: str, need: Unsatisfied) -> bool:
+    req = need.requirement
+    return any(name == req.name and satisfies(req, version)
+               for channel in channels for subdir in (platform, "noarch")
+               for name, version, _ in channel.packages.get(subdir, ()))
+
+
+def _unsupplied_error(need: Unsatisfied) -> RecipeError:
+    req = need.requirement
+    return RecipeError(
+        need.path, f"{need.node} needs {req.section}: {req.spec}, which no variant of "
+        f"{need.producer} satisfies (it has {', '.join(need.offered)}) and no channel has",
+        req.line or None, hint="change the requirement, add the variant to [variant], or "
+        "list a channel that has it in [channels] extra")

@@ -33,7 +33,7 @@ from orchestrator.hashing import (
     input_directories,
     read_file_index,
 )
-from orchestrator.plan import Plan, make_plan, select_targets
+from orchestrator.plan import Plan, make_plan, select_targets, unsupplied
 from orchestrator.recipes.model import Recipe
 from orchestrator.recipes.render_cache import RenderKeys
 from orchestrator.snapshot import Snapshot, strings_map
@@ -98,21 +98,35 @@ def plan_graph(
     changed_files = (
         vcs.changed_files_since(workspace.root, changed_since) if changed_since else files.dirty
     )
-    changed = changed_inputs(recipes, changed_files, GLOBAL_INPUTS)
+    changed = changed_nodes(tg, changed_inputs(_one_per_target(tg), changed_files, GLOBAL_INPUTS))
     selected = select_targets(tg, patterns, changed if changed_since else None, dependents)
     channels = read_channels(
         [workspace.target_channel, *workspace.extra_channels],
         [workspace.platform, "noarch"], workspace.cache_dir, offline,
     )
-    return make_plan(
+    plan = make_plan(
         tg, selected, hashes, channels,
         platform=workspace.platform, changed=changed, full=full, notices=notices,
     )
+    missing = unsupplied(tg, plan, channels)
+    if missing:
+        raise RecipeErrors(missing)
+    return plan
+
+
+def _one_per_target(tg: TargetGraph) -> list[Recipe]:
+    """A target's variants share their input files: their changes are looked up once."""
+    return [tg.recipe(nodes[0]) for nodes in tg.variants.values()]
+
+
+def changed_nodes(tg: TargetGraph, changed: Mapping[str, tuple[str, ...]]) -> dict:
+    """target label → changed inputs, as node id → changed inputs (every variant)."""
+    return {node: files for label, files in changed.items() for node in tg.variants[label]}
 
 
 def check_overrides(workspace: Workspace, tg: TargetGraph) -> None:
     """An override for a target that does not exist is a typo that would silently not apply."""
-    unknown = sorted(set(workspace.config.build.overrides) - set(tg.graph))
+    unknown = sorted(set(workspace.config.build.overrides) - set(tg.variants))
     if unknown:
         raise WorkspaceError(
             f"{workspace.root / WORKSPACE_FILE}: build.overrides: {', '.join(unknown)} "
@@ -166,8 +180,9 @@ def build_configs(workspace: Workspace, tg: TargetGraph, version: str) -> dict[s
     config = workspace.config
     shared = build_config(config, "", version)
     overrides = config.build.overrides
+    labels = {t: tg.recipe(t).target for t in tg.graph}
     return {
-        t: build_config(config, t, version) if t in overrides else shared
+        t: build_config(config, labels[t], version) if labels[t] in overrides else shared
         for t in tg.graph
     }
 
@@ -237,10 +252,11 @@ def snapshot_key(render_keys_digest: str) -> str:
     """The render keys and the code that turns rendered recipes into a graph."""
     import xxhash
 
-    from orchestrator import cachefile, graph, snapshot
+    from orchestrator import cachefile, cycles, edges, graph, snapshot
     from orchestrator.recipes.render_cache import CODE_VERSION
 
-    code = b"".join(Path(m.__file__).read_bytes() for m in (graph, cachefile, snapshot))
+    modules = (graph, edges, cycles, cachefile, snapshot)
+    code = b"".join(Path(m.__file__).read_bytes() for m in modules)
     code += Path(__file__).read_bytes()
     return xxhash.xxh3_128_hexdigest(repr((render_keys_digest, CODE_VERSION)).encode() + code)
 

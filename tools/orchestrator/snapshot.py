@@ -15,29 +15,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.graph import TargetGraph
+from orchestrator.edges import Unsatisfied
+from orchestrator.graph import GraphNotes, TargetGraph
 from orchestrator.recipes.model import Output, Recipe, Requirement, Source
 
 
 @dataclass(frozen=True)
 class Snapshot:
     graph: TargetGraph  # recipes without `data`
-    digests: Mapping[str, str]  # target → digest of its rendered recipe
+    digests: Mapping[str, str]  # node id → digest of its rendered recipe
 
 
 def encode(tg: TargetGraph, digests: Mapping[str, str]) -> tuple:
-    table: dict[Requirement, int] = {}
+    """A graph without cycles set aside (only such a graph is saved): its notes are the
+    warnings and the requirements no variant satisfies."""
+    table: dict[tuple, int] = {}  # by value with the line (Requirement's == ignores it)
     combos: dict[tuple[int, ...], int] = {}
 
+    def ref(q: Requirement) -> int:
+        return table.setdefault((q.name, q.spec, q.section, q.line), len(table))
+
     def refs(reqs) -> int:
-        combo = tuple(table.setdefault(q, len(table)) for q in reqs)
-        return combos.setdefault(combo, len(combos))
+        return combos.setdefault(tuple(ref(q) for q in reqs), len(combos))
 
     nodes = [_encode_recipe(r, refs) for _t, r in tg.graph.nodes("recipe")]
     edges = [(a, b, refs(reqs)) for a, b, reqs in tg.graph.edges(data="requirements")]
-    requirements = [(q.name, q.spec, q.section) for q in table]
-    return (requirements, list(combos), nodes, edges, dict(tg.producers),
-            {k: list(v) for k, v in tg.external.items()}, dict(digests))
+    unsatisfied = [(u.node, u.path, ref(u.requirement), u.producer, u.offered)
+                   for u in tg.notes.unsatisfied]
+    return (list(table), list(combos), nodes, edges, dict(tg.producers),
+            {k: list(v) for k, v in tg.external.items()}, dict(digests),
+            (list(tg.notes.warnings), unsatisfied))
 
 
 def _encode_recipe(r: Recipe, refs) -> tuple:
@@ -45,22 +52,31 @@ def _encode_recipe(r: Recipe, refs) -> tuple:
                for o in r.outputs]
     sources = [(s.kind, s.url, s.sha256, s.path, s.git_rev, s.patches, s.target_directory)
                for s in r.sources]
-    return r.target, r.path, r.format, outputs, sources, r.skipped, r.variant, r.files
+    return (r.target, r.path, r.format, outputs, sources, r.skipped, r.variant, r.files,
+            refs(r.top_requirements))
 
 
 def decode(value: Any) -> Snapshot:
     """The snapshot from `encode`'s arrays, read back as tuples."""
     import networkx as nx
 
-    requirements, combos, nodes, edges, producers, external, digests = value
-    table = [_make(Requirement, dict(zip(_REQUIREMENT, _strings(q), strict=True)))
-             for q in requirements]
-    table = [tuple([table[i] for i in combo]) for combo in combos]
+    requirements, combos, nodes, edges, producers, external, digests, notes = value
+    single = [_make(Requirement, dict(zip(_REQUIREMENT, _requirement(q), strict=True)))
+              for q in requirements]
+    table = [tuple([single[i] for i in combo]) for combo in combos]
     graph = nx.DiGraph()
     _fill(graph, {n[0]: _decode_recipe(n, table) for n in nodes},
           ((a, b, table[combo]) for a, b, combo in edges))
     external = {name: tuple(targets) for name, targets in external.items()}
-    return Snapshot(TargetGraph(graph, strings_map(producers), external), strings_map(digests))
+    return Snapshot(TargetGraph(graph, strings_map(producers), external,
+                                _notes(notes, single)), strings_map(digests))
+
+
+def _notes(value: tuple, requirements: list[Requirement]) -> GraphNotes:
+    warnings, unsatisfied = value
+    return GraphNotes(_strings(warnings), tuple(
+        Unsatisfied(node, path, requirements[q], producer, _strings(offered))
+        for node, path, q, producer, offered in unsatisfied))
 
 
 def _fill(graph, recipes: dict[str, Recipe], edges) -> None:
@@ -78,9 +94,10 @@ def _fill(graph, recipes: dict[str, Recipe], edges) -> None:
         succ[a][b] = pred[b][a] = {"requirements": requirements}
 
 
-_REQUIREMENT = ("name", "spec", "section")
+_REQUIREMENT = ("name", "spec", "section", "line")
 _OUTPUT = ("name", "version", "build_number", "noarch", "requirements", "run_exports")
-_RECIPE = ("target", "path", "format", "outputs", "sources", "skipped", "variant", "files")
+_RECIPE = ("target", "path", "format", "outputs", "sources", "skipped", "variant", "files",
+           "top_requirements")
 
 
 def _decode_recipe(node: tuple, table: list[tuple[Requirement, ...]]) -> Recipe:
@@ -89,6 +106,7 @@ def _decode_recipe(node: tuple, table: list[tuple[Requirement, ...]]) -> Recipe:
         _make(Output, dict(zip(_OUTPUT, (n, v, b, a, table[combo], x), strict=True)))
         for n, v, b, a, combo, x in fields["outputs"])
     fields["sources"] = tuple(Source(*s) for s in fields["sources"])
+    fields["top_requirements"] = table[fields["top_requirements"]]
     fields["data"] = {}
     if not isinstance(fields["target"], str) or not isinstance(fields["files"], tuple):
         raise TypeError("not a recipe")
@@ -100,6 +118,12 @@ def _make(cls, fields: dict):
     obj = object.__new__(cls)
     obj.__dict__.update(fields)
     return obj
+
+
+def _requirement(values: tuple) -> tuple:
+    if not isinstance(values[3], int):
+        raise TypeError("not a line number")
+    return (*_strings(values[:3]), values[3])
 
 
 def _strings(values: tuple) -> tuple:

@@ -28,7 +28,8 @@ class Loaded:
     workspace: Workspace
     recipes: tuple[Recipe, ...]
     graph: TargetGraph
-    errors: tuple[RecipeError, ...]  # recipes that failed to render, to report at the end
+    errors: tuple[OrchestratorError, ...]  # recipes that failed to render and cycles set
+    # aside, to report at the end
     files: FileIndex | None = None  # git's view of the files, read once (None outside git)
     digests: Mapping[str, str] = field(default_factory=dict)  # target → rendered recipe digest
     key: str | None = None  # the graph's snapshot key, when it is snapshotted
@@ -38,15 +39,16 @@ class Loaded:
         return {"files": self.files, "recipe_digests": self.digests, "graph_key": self.key}
 
 
-def load(args: argparse.Namespace) -> Loaded:
-    """The workspace of `-C DIR` (or found above the current directory), rendered, as a graph."""
+def load(args: argparse.Namespace, *, with_data: bool = False) -> Loaded:
+    """The workspace of `-C DIR` (or found above the current directory), rendered, as a graph;
+    `with_data`: recipes with their rendered tree (the render cache, not the graph snapshot)."""
     from orchestrator.planning import prepare, save_snapshot
 
     gc.freeze()  # what was imported lives as long as the run: no collection walks it again
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     prepared = prepare(workspace)
     files, keys, key = prepared.files, prepared.keys, prepared.key
-    if prepared.snapshot is not None:
+    if prepared.snapshot is not None and not with_data:
         graph = prepared.snapshot.graph
         recipes = tuple(graph.recipe(t) for t in graph.graph)
         return Loaded(workspace, recipes, graph, (), files, prepared.snapshot.digests, key)
@@ -54,13 +56,14 @@ def load(args: argparse.Namespace) -> Loaded:
 
     rendered = render_keyed(workspace, keys)
     try:
-        graph = build_graph(rendered.recipes)
+        graph = build_graph(rendered.recipes, strict=False)  # cycles: answer on the rest
     except RecipeErrors as exc:
         raise RecipeErrors([*rendered.errors, *exc.errors]) from None
     except OrchestratorError as exc:
         raise _with_recipe_errors(rendered.errors, exc) from None
-    if rendered.errors:
-        return Loaded(workspace, tuple(rendered.recipes), graph, tuple(rendered.errors), files,
+    errors = (*rendered.errors, *graph.notes.errors)
+    if errors:
+        return Loaded(workspace, tuple(rendered.recipes), graph, errors, files,
                       rendered.digests)
     save_snapshot(workspace.cache_dir, key, graph, rendered.digests)
     return Loaded(workspace, tuple(rendered.recipes), graph, (), files, rendered.digests, key)
@@ -85,7 +88,11 @@ def _with_recipe_errors(errors, stop: OrchestratorError) -> OrchestratorError:
 
 @contextmanager
 def reporting(loaded: Loaded) -> Iterator[None]:
-    """Run a command's body; recipe errors are raised after its output, or with its error."""
+    """Run a command's body; recipe errors are raised after its output, or with its error.
+    What the graph has to say (cycles broken at a test requirement, requirements no variant
+    satisfies) is said first, once."""
+    for warning in loaded.graph.notes.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         yield
     except OrchestratorError as exc:

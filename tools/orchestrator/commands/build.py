@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         check_nothing_pulled_in(plan)
     from orchestrator.commands.plan import plan_text, warn
 
-    warn([*plan.notices, *(str(m) for m in moved)])
+    warn([*graph.notes.warnings, *plan.notices, *(str(m) for m in moved)])
     console = _console()
     if args.dry_run:  # exactly what `orchestrate plan` shows
         console.out(plan_text(plan), end="")
@@ -201,14 +201,15 @@ def _write_reports(args, workspace, plan, outcome) -> list[report.TargetReport]:
 
 def _print_summary(console, reports, outcome: Outcome) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="build summary", title_justify="left")
     for column in ("target", "result", "duration", "reason"):
         table.add_column(column, no_wrap=column != "reason")
     for entry in reports:
         if entry.result != "up-to-date":
-            table.add_row(entry.target, _styled(entry.result), _seconds(entry.duration),
-                          entry.detail)
+            table.add_row(Text(entry.target), _styled(entry.result), _seconds(entry.duration),
+                          Text(entry.detail))  # node ids hold `[...]`: not markup
     console.print(table)
     console.print(_counts_line(outcome.results, len(reports)), markup=False)
 
@@ -304,7 +305,9 @@ class LiveView:
         if event.kind == "failed":
             self.console.print("\n".join(_failure_text(event)), markup=False)
         elif event.kind == "finished":
-            self.console.print(f"[green]built[/] {event.target} "
+            from rich.markup import escape
+
+            self.console.print(f"[green]built[/] {escape(event.target)} "
                                f"({_seconds(event.result.duration)})")
 
     def _render(self):
@@ -315,7 +318,7 @@ class LiveView:
         now = time.monotonic()
         table = Table.grid(padding=(0, 2))
         for target, started in sorted(self.running.items(), key=lambda item: item[1]):
-            table.add_row("[cyan]building[/]", target, _seconds(now - started))
+            table.add_row("[cyan]building[/]", Text(target), _seconds(now - started))
         return Group(table, Text(self._status_line(now)))
 
     def _status_line(self, now: float) -> str:

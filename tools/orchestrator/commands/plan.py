@@ -105,6 +105,7 @@ def _summary(plan: Plan) -> str:
 def _table(plan: Plan):
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(
         title=f"plan for {plan.platform} → {plan.channel}", box=box.SIMPLE, title_justify="left"
@@ -113,5 +114,6 @@ def _table(plan: Plan):
         table.add_column(column, no_wrap=True)
     for number, target in enumerate(plan.order, 1):
         node = plan.nodes[target]
-        table.add_row(str(number), target, node.hash[:10], "\n".join(node.reasons))
+        # Text: a node id's `[python=3.12]` is not rich markup
+        table.add_row(str(number), Text(target), node.hash[:10], Text("\n".join(node.reasons)))
     return table

@@ -87,9 +87,10 @@ def _trees(tg: TargetGraph, answer: Why) -> list:
 
 
 def _step(tg: TargetGraph, answer: Why, dependent: str, dependency: str) -> tuple:
-    """The requirements behind one step; into the asked target, only those on the package."""
+    """The requirements behind one step; into the asked target (any of its variants), only
+    those on the package."""
     reqs = tg.requirements(dependent, dependency)
-    if dependency == answer.target and answer.package:
+    if answer.target and answer.package and dependency in tg.nodes_of(answer.target):
         reqs = tuple(r for r in reqs if r.name == answer.package) or reqs
     return reqs
 
@@ -106,10 +107,12 @@ def add_status_option(parser: argparse.ArgumentParser) -> None:
 
 
 def plan_status(loaded, answer: Why) -> dict[str, dict]:
-    """target → {"action", "reasons"} from the plan of the asked target and its dependents."""
+    """node → {"action", "reasons"} from the plan of the asked target (every variant of a
+    label) and its dependents."""
     from orchestrator.planning import plan_graph
 
-    targets = sorted({*([answer.target] if answer.target else []), *answer.needed_by})
+    asked = loaded.graph.nodes_of(answer.target) if answer.target else ()
+    targets = sorted({*asked, *answer.needed_by})
     if not targets:
         return {}
     plan = plan_graph(loaded.workspace, loaded.graph, targets, **loaded.plan_inputs())

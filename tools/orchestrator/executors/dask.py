@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import signal
 import threading
 import time
@@ -86,7 +87,7 @@ class DaskExecutor:
 
     def submit(self, work: Callable[[Any], Any], job: Any) -> Future:
         _, func, args, keywords = self._ship(work)
-        key = f"orchestrate-{getattr(job, 'target', 'job')}-{uuid.uuid4().hex[:8]}"
+        key = f"orchestrate-{_key_part(getattr(job, 'target', 'job'))}-{uuid.uuid4().hex[:8]}"
         remote = self._client.submit(func, *args, job, key=key, pure=False, **keywords)
         with self._lock:
             self._running.add(remote)
@@ -201,3 +202,9 @@ def _connect(where: Any, name: str):
         client.close()
         raise DaskError(f"dask scheduler {name}: no worker joined within {timeout}") from None
     return client
+
+
+def _key_part(target: str) -> str:
+    """A node id as a Dask key part: Dask and its dashboard split keys on brackets and
+    commas (`//recipes/numpy[python=3.12]` → `recipes/numpy.python=3.12`)."""
+    return re.sub(r"[^\w/=.+-]+", ".", target.removeprefix("//")).strip(".")

@@ -31,6 +31,7 @@ class Requirement:
     name: str  # package name: "python-dateutil"
     spec: str  # as written after rendering: "python-dateutil >=2.8"
     section: str  # one of SECTIONS
+    line: int = field(default=0, compare=False)  # in the recipe file; 0 when unknown
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,44 @@ class Recipe:
             for req in output.requirements:
                 seen.setdefault((req.section, req.name, req.spec), req)
         return tuple(seen.values())
+
+
+# ---------------------------------------------------------------- node ids
+
+
+def variant_text(value: Any) -> str:
+    """A variant value as shown in a node id: booleans as TOML writes them."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def node_ids(recipes: list[Recipe]) -> list[str]:
+    """The graph node id of each recipe: its label when it is its target's only variant, else
+    `label[key=value,...]` over the keys whose values differ between that target's variants
+    (`//recipes/numpy[python=3.12]`). The one place node ids are decided."""
+    by_target: dict[str, list[Recipe]] = {}
+    for recipe in recipes:
+        by_target.setdefault(recipe.target, []).append(recipe)
+    differing = {t: _differing_keys(rs) for t, rs in by_target.items() if len(rs) > 1}
+    return [_node_id(r, differing.get(r.target)) for r in recipes]
+
+
+def _differing_keys(recipes: list[Recipe]) -> list[str]:
+    values: dict[str, set] = {}
+    for recipe in recipes:
+        for key, value in recipe.variant:
+            values.setdefault(key, set()).add(variant_text(value))
+    counts = {k: sum(1 for r in recipes if k in dict(r.variant)) for k in values}
+    return sorted(k for k, v in values.items() if len(v) > 1 or counts[k] < len(recipes))
+
+
+def _node_id(recipe: Recipe, keys: list[str] | None) -> str:
+    if keys is None:
+        return recipe.target
+    variant = dict(recipe.variant)
+    shown = ",".join(f"{k}={variant_text(variant[k])}" for k in keys if k in variant)
+    return f"{recipe.target}[{shown}]"
+
+
+def label_of(node: str) -> str:
+    """The target label of a node id (`//recipes/numpy[python=3.12]` → `//recipes/numpy`)."""
+    return node[: node.index("[")] if node.endswith("]") and "[" in node else node

@@ -182,3 +182,56 @@ def _where(path: tuple, key: str) -> str:
 def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list", bool: "a boolean"}.get(type(value),
                                                                       type(value).__name__)
+
+
+_KEY_LINE = re.compile(r"(\s*)(?:-\s+)?([\w.-]+):(?:\s|$)")
+_ITEM_LINE = re.compile(r"(\s*)-\s+['\"]?([^'\"#\n]+)")
+_TEST_KEYS = {"test", "tests"}
+
+
+def requirement_lines(text: str) -> dict[tuple[str, str], int]:
+    """(section, package name) → the line of its first list item in `text` (the rendered text,
+    whose lines are the recipe file's): requirements learn where they were written with one
+    scan of the lines, not a second YAML parse."""
+    found: dict[tuple[str, str], int] = {}
+    stack: list[tuple[int, str]] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        key = _KEY_LINE.match(line)
+        if key:
+            indent = len(key[1]) + (line.lstrip().startswith("-") and 2)
+            stack = [s for s in stack if s[0] < indent] + [(indent, key[2])]
+            continue
+        item = _ITEM_LINE.match(line)
+        if item:
+            stack = [s for s in stack if s[0] <= len(item[1])]
+            section = _section_of([k for _, k in stack if k not in ("then", "else")])
+            name = package_name(item[2])
+            if section and name:
+                found.setdefault((section, name), number)
+    return found
+
+
+def _section_of(keys: list[str]) -> str | None:
+    parent = keys[-1] if keys else None
+    if _TEST_KEYS & set(keys) and parent in ("requires", "build", "run"):
+        return "test"
+    return parent if parent in REQUIREMENT_SECTIONS else None
+
+
+def with_lines(outputs: tuple[Output, ...], text: str) -> tuple[Output, ...]:
+    """`outputs` whose requirements carry the line they were written on."""
+    from dataclasses import replace
+
+    lines = requirement_lines(text)
+    return tuple(replace(o, requirements=_located(o.requirements, lines)) for o in outputs)
+
+
+def requirements_with_lines(reqs: tuple[Requirement, ...], text: str) -> tuple[Requirement, ...]:
+    """`reqs` carrying the line they were written on (a multi-output recipe's top level)."""
+    return _located(reqs, requirement_lines(text))
+
+
+def _located(reqs: tuple[Requirement, ...], lines: dict[tuple[str, str], int]) -> tuple:
+    from dataclasses import replace
+
+    return tuple(replace(r, line=lines.get((r.section, r.name), 0)) for r in reqs)

@@ -17,7 +17,7 @@ from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.discover import read_recipe
 from orchestrator.recipes.jinja_context import resolve_pins
 from orchestrator.recipes.meta_yaml import Rendered, render_meta_yaml
-from orchestrator.recipes.model import Output, RawRecipe, Recipe
+from orchestrator.recipes.model import Output, RawRecipe, Recipe, node_ids
 from orchestrator.recipes.recipe_yaml import render_recipe_yaml
 from orchestrator.recipes.records import Invalid, mapping, text
 from orchestrator.recipes.variant_pins import pin_tree
@@ -37,7 +37,7 @@ _ALIASES = {
 class RenderResult:
     recipes: tuple[Recipe, ...]
     errors: tuple[RecipeError, ...]
-    digests: Mapping[str, str] = field(default_factory=dict)  # target → recipe_data_digest
+    digests: Mapping[str, str] = field(default_factory=dict)  # node id → recipe_data_digest
 
 
 @dataclass(frozen=True)
@@ -90,10 +90,10 @@ def _recipe(raw: RawRecipe, rendered: Rendered, context: RenderContext, v1: bool
     if skipped:
         outputs = tuple(Output(p.name, p.version) for p in parts)
     else:
-        outputs = tuple(_output(p, data, v1) for p in live)
+        outputs = records.with_lines(tuple(_output(p, data, v1) for p in live), rendered.text)
         _check_outputs(parts, data, head, v1)
-    top = () if v1 or skipped or not data.get("outputs") else records.unique(
-        _requirements(data, (), v1))
+    top = () if v1 or skipped or not data.get("outputs") else records.requirements_with_lines(
+        records.unique(_requirements(data, (), v1)), rendered.text)
     return Recipe(
         target=raw.target, path=raw.path, format=raw.format, outputs=outputs,
         sources=records.sources(data.get("source"), raw.directory, ("source",), v1),
@@ -275,13 +275,16 @@ def render_keyed(workspace, keys) -> RenderResult:
         rc.save_cache(workspace.cache_dir, entries)
     results = [_checked_sources(workspace.root, r) for k in keys.items
                for r in rc.as_results(entries[k.key], k.found.files)]
-    digests = {}  # target → the digest of its first variant (hashing looks up by target)
-    for k in keys.items:
-        digests.setdefault(k.found.target, rc.digest_of_entry(entries[k.key]))
+    digests = [d for k in keys.items for d in rc.digests_of_entry(entries[k.key])]
+    recipes = [(r, d) for r, d in zip(results, digests, strict=True) if isinstance(r, Recipe)]
+    by_node: dict[str, str] = {}  # hashes look digests up by graph node
+    for node, (_, digest) in zip(node_ids([r for r, _ in recipes]), recipes, strict=True):
+        if digest is not None:
+            by_node.setdefault(node, digest)  # the first, as build_graph keeps it
     return RenderResult(
-        tuple(r for r in results if isinstance(r, Recipe)),
+        tuple(r for r, _ in recipes),
         keys.errors + tuple(r for r in results if isinstance(r, RecipeError)),
-        {t: d for t, d in digests.items() if d is not None},
+        by_node,
     )
 
 

@@ -304,11 +304,12 @@ def save_index(cache_dir: Path, index: dict[str, Needs]) -> None:
 def encode_recipe(r: Recipe) -> tuple:
     """A Recipe as plain arrays (its `files` are not kept: the caller knows them)."""
     outputs = tuple((o.name, o.version, o.build_number, o.noarch,
-                     tuple((q.name, q.spec, q.section) for q in o.requirements), o.run_exports)
+                     tuple((q.name, q.spec, q.section, q.line) for q in o.requirements),
+                     o.run_exports)
                     for o in r.outputs)
     sources = tuple((s.kind, s.url, s.sha256, s.path, s.git_rev, s.patches, s.target_directory)
                     for s in r.sources)
-    top = tuple((q.name, q.spec, q.section) for q in r.top_requirements)
+    top = tuple((q.name, q.spec, q.section, q.line) for q in r.top_requirements)
     return r.target, r.path, r.format, outputs, sources, r.skipped, r.variant, r.data, top
 
 
@@ -328,7 +329,8 @@ def decode_recipe(value, shared: dict[tuple, Requirement] | None = None) -> Reci
 
 
 def requirements_of(reqs, shared: dict[tuple, Requirement]) -> tuple[Requirement, ...]:
-    """Requirement objects from (name, spec, section) arrays, one object per distinct value."""
+    """Requirement objects from (name, spec, section, line) arrays, one object per distinct
+    value."""
     found = []
     for q in reqs:
         q = tuple(q)
@@ -354,10 +356,11 @@ def as_result(entry: Entry, files: tuple[str, ...]) -> Recipe | RecipeError:
     return RecipeError(*value)
 
 
-def digest_of_entry(entry: Entry) -> str | None:
-    if entry[0] == "many":  # the variants' digests together
-        return xxhash.xxh3_128_hexdigest("".join(d for _, d in entry[1]).encode())
-    return entry[1][1] if entry[0] == "ok" else None
+def digests_of_entry(entry: Entry) -> list[str | None]:
+    """The digest of each recipe `as_results` gives for `entry` (None for its error)."""
+    if entry[0] == "many":
+        return [digest for _, digest in entry[1]]
+    return [entry[1][1] if entry[0] == "ok" else None]
 
 
 # ---------------------------------------------------------------- keys of a workspace
