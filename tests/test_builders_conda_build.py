@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import about_of
 
 pytestmark = pytest.mark.slow
 
@@ -136,13 +137,6 @@ def planned(root: Path) -> dict[str, str]:
     done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=True)
     nodes = json.loads(done.stdout)["nodes"]
     return {o["filename"]: o["subdir"] for n in nodes for o in n["outputs"]}
-
-
-def about_of(package: Path, scratch: Path) -> dict:
-    from rattler.package_streaming import extract
-
-    extract(package, scratch / package.name)
-    return json.loads((scratch / package.name / "info/about.json").read_text())
 
 
 def test_a_workspace_builds_with_conda_build(make_workspace, conda_build_env, tmp_path):
