@@ -20,6 +20,7 @@ from pathlib import Path
 
 from orchestrator.builders.collect import check_built, expected_packages, read_built
 from orchestrator.builders.request import BuildRequest, Invocation
+from orchestrator.builders.scrub import scrub_built
 from orchestrator.errors import BuildError
 
 RUNNER = Path(__file__).with_name("conda_build_runner.py")
@@ -54,7 +55,9 @@ class CondaBuild:
 
     def collect(self, request: BuildRequest) -> list[Path]:
         built = read_built(request.output_dir)
-        return check_built(request.recipe.path, expected_packages(request), built)
+        packages = check_built(request.recipe.path, expected_packages(request), built)
+        scrub_built(request, packages)  # conda-build writes channel URLs and paths into info/
+        return packages
 
 
 def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
