@@ -45,6 +45,7 @@ host_rattler_build_version() {
 # image gets a copy at the same prefix (it is linked with an absolute rpath), without its
 # site-packages and tests, so that builds inside see the very Python the host builds with
 # (recipes/python packages the build machine's interpreter and checks its exact version).
+# Its include/ comes along: C extensions (own-native-py, markupsafe) compile against it.
 host_python_prefix() {
     "$(host_python)" -c 'import sys; print(sys.base_prefix)'
 }
@@ -57,7 +58,7 @@ copy_host_python() {
     fi
     log "copying the host interpreter $prefix into the image"
     tar -C / -c --exclude='site-packages/*' --exclude='python3*/test' --exclude='__pycache__' \
-        "${prefix#/}/bin" "${prefix#/}/lib" >"$ctx/python.tar"
+        "${prefix#/}/bin" "${prefix#/}/lib" "${prefix#/}/include" >"$ctx/python.tar"
 }
 
 image_exists() { "$runtime" image inspect "$1" >/dev/null 2>&1; }
@@ -120,7 +121,7 @@ RUN d="$prefix"; while [ "\$d" != / ]; do chmod o+rx "\$d"; d="\$(dirname "\$d")
  && python3 -c 'import rattler_build' \\
  && chmod 1777 /tmp
 LABEL orchestrate.image=test orchestrate.rattler-build=$version orchestrate.python=$python_bin \\
-      orchestrate.packages="$packages"
+      orchestrate.made-with="$(made_with "$version")"
 DOCKERFILE
     log "building $image with py-rattler-build $version"
     # --network host: the build step reaches PyPI the way the host does.
@@ -128,18 +129,20 @@ DOCKERFILE
     rm -rf "$ctx"
 }
 
-# What an existing image was made with: "<py-rattler-build version>|<packages>" ("|" when
-# there is none).
+# What an image is made with: a change to this line (the py-rattler-build version, the Debian
+# packages, what is copied of the interpreter) remakes an existing image.
+made_with() { echo "py-rattler-build $1; $packages; interpreter bin lib include"; }
+
+# What an existing image was made with ("" when there is none).
 image_made_with() {
-    "$runtime" image inspect \
-        -f '{{index .Config.Labels "orchestrate.rattler-build"}}|{{index .Config.Labels "orchestrate.packages"}}' \
-        "$image" 2>/dev/null || echo "|"
+    "$runtime" image inspect -f '{{index .Config.Labels "orchestrate.made-with"}}' "$image" \
+        2>/dev/null || true
 }
 
 main() {
     local version="${RATTLER_BUILD_VERSION:-$(host_rattler_build_version)}"
-    if [ "$(image_made_with)" = "$version|$packages" ] && [ "${FORCE:-0}" != 1 ]; then
-        log "reusing $image (py-rattler-build $version; $packages)"
+    if [ "$(image_made_with)" = "$(made_with "$version")" ] && [ "${FORCE:-0}" != 1 ]; then
+        log "reusing $image ($(made_with "$version"))"
         return
     fi
     import_base
