@@ -1,12 +1,14 @@
 """acme built by conda-build: `orchestrate build //...` with `builder = "conda-build"` (issue 11).
 
 Given a copy of the example organization in a new git repository whose WORKSPACE.toml says
-`builder = "conda-build"` (the environment of `make conda-build`), when I run the real CLI with
-`-j 2`, then every planned package is in one channel: the meta.yaml recipes built by conda-build
-(their info/about.json has `conda_build_version`) and the recipe.yaml ones (python, the
-system-toolchain bridges) by rattler-build. An environment py-rattler creates from that channel
-imports acme's C extension, which calls acme's C library, and markupsafe's C speedups, and runs
-acme's app. A second `orchestrate build //...` builds nothing.
+`builder = "conda-build"` (the environment of `make conda-build`), on the host or in the test
+image (`container = "docker"`: the environment is mounted, the image has gcc and libarchive),
+when I run the real CLI with `-j 2`, then every planned package is in one channel: the meta.yaml
+recipes built by conda-build (their info/about.json has `conda_build_version`) and the
+recipe.yaml ones (python, the system-toolchain bridges) by rattler-build. An environment
+py-rattler creates from that channel imports acme's C extension, which calls acme's C library,
+and markupsafe's C speedups, and runs acme's app. A second `orchestrate build //...` builds
+nothing.
 """
 
 from __future__ import annotations
@@ -25,30 +27,38 @@ from example_org import (
 )
 from orchestrator.planning import compute_plan
 from orchestrator.workspace import load_workspace
+from test_containers import TEST_IMAGE, docker  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.slow
 
 
-def build_with_conda_build(root: Path, conda_build_env: Path) -> None:
-    """acme's WORKSPACE.toml switched to the conda-build builder, committed."""
+def build_with_conda_build(root: Path, conda_build_env: Path, container: str) -> None:
+    """acme's WORKSPACE.toml switched to the conda-build builder (in `container`), committed."""
     workspace_toml = root / "WORKSPACE.toml"
     text = workspace_toml.read_text(encoding="utf-8")
     switched = text.replace('builder = "rattler-build"', 'builder = "conda-build"\n'
                             f'conda_build = "{conda_build_env}/bin/conda-build"')
-    assert switched != text
+    if container != "none":
+        switched = switched.replace('container = "none"',
+                                    f'container = "{container}"\nimage = "{TEST_IMAGE}"')
+    assert 'builder = "conda-build"' in switched and f'container = "{container}"' in switched
     workspace_toml.write_text(switched, encoding="utf-8")
     commit_all(root, "build with conda-build")
 
 
-def test_acme_builds_with_conda_build_in_one_channel_with_rattler_build(conda_build_env,
-                                                                         tmp_path):
+@pytest.mark.parametrize("container", [
+    "none", pytest.param("docker", marks=pytest.mark.containers)])
+def test_acme_builds_with_conda_build_in_one_channel_with_rattler_build(
+        container, conda_build_env, request, tmp_path):
+    if container != "none":
+        request.getfixturevalue(container)  # the engine and the test image, or skip / fail
     root = copy_example_org(tmp_path / "acme")
-    build_with_conda_build(root, conda_build_env)
+    build_with_conda_build(root, conda_build_env, container)
     graph, plan = compute_plan(load_workspace(root, explicit=True), ["//..."])
     assert len(plan.order) == len(plan.nodes) == 22
 
     first, first_seconds = orchestrate(root, "build", "//...", "-j", "2")
-    assert first.returncode == 0, f"{first.stdout[-4000:]}\n{first.stderr[-4000:]}"
+    assert first.returncode == 0, f"{first.stdout}\n{first.stderr[-4000:]}"
     channel = root / "cache" / "channel"
     builders = set()
     for target, node in plan.nodes.items():
@@ -68,5 +78,5 @@ def test_acme_builds_with_conda_build_in_one_channel_with_rattler_build(conda_bu
     again, again_seconds = orchestrate(root, "build", "//...")
     assert again.returncode == 0, again.stderr
     assert "nothing to build: 22 targets up to date" in again.stdout, again.stdout
-    print(f"\nacme with conda-build: first build {first_seconds:.1f}s (-j 2), "
+    print(f"\nacme with conda-build ({container}): first build {first_seconds:.1f}s (-j 2), "
           f"second build {again_seconds:.1f}s")
