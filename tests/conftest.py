@@ -39,6 +39,16 @@ def git(root: Path, *args: str) -> str:
     return done.stdout
 
 
+def about_of(package: Path, scratch: Path) -> dict:
+    """A package's info/about.json, extracted under `scratch` (py-rattler)."""
+    import json
+
+    from rattler.package_streaming import extract
+
+    extract(package, scratch / package.name)
+    return json.loads((scratch / package.name / "info/about.json").read_text())
+
+
 def write_files(root: Path, files: dict[str, str]) -> None:
     for rel, text in files.items():
         path = root / rel

@@ -6,13 +6,20 @@
 - `channel_filenames(channel)` lists the packages a channel's repodata.json files publish.
 - `create_env(channel, specs, prefix, cache)` solves with py-rattler against that one local
   channel and installs into `prefix` (the product itself never creates environments).
+- `orchestrate(root, *args)` runs the real CLI in its own process; `run_in(prefix, ...)` runs a
+  program of an environment; `assert_compiled_packages_run(prefix, cwd)` imports acme's
+  compiled packages (`COMPILED`) and calls them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from conftest import commit_all, git
@@ -57,3 +64,36 @@ def create_env(channel: Path, specs: list[str], prefix: Path, cache: Path) -> li
         return sorted(f"{r.name.normalized}-{r.version}-{r.build}" for r in records)
 
     return asyncio.run(go())
+
+
+def orchestrate(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+    """The real CLI in its own process; returns the result and its seconds.
+
+    rattler-build's package cache is the test's own (RATTLER_CACHE_DIR), not this machine's
+    ~/.cache/rattler: nothing built or downloaded before this test is reused.
+    """
+    env = {**os.environ, "RATTLER_CACHE_DIR": str(root.parent / "rattler-cache")}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "-C", str(root), *args],
+                          capture_output=True, text=True, timeout=1700, env=env)
+    return done, time.monotonic() - started
+
+
+def run_in(prefix: Path, *argv: str, cwd: Path) -> str:
+    done = subprocess.run([str(prefix / "bin" / argv[0]), *argv[1:]], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{argv}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+COMPILED = ["own-native-py", "markupsafe"]
+COMPILED_CHECK = ("import own_native_py, markupsafe, markupsafe._speedups; "
+                  "print(own_native_py.version(), own_native_py.checksum('acme'), "
+                  "markupsafe.escape('<b>'))")
+
+
+def assert_compiled_packages_run(prefix: Path, cwd: Path) -> None:
+    """acme's C extension calls its C library, markupsafe's C speedups load."""
+    assert run_in(prefix, "python", "-c", COMPILED_CHECK, cwd=cwd).split() == [
+        "1.0.0", "6385038299", "&lt;b&gt;"]
+    assert (prefix / "lib/libown_native.so.1").is_file()  # installed through run_exports

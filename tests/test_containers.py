@@ -190,6 +190,23 @@ def test_image_command_replaces_only_a_host_interpreter(argv, expected):
     assert containers.image_command(argv) == expected
 
 
+def test_a_conda_environment_of_conda_build_on_this_machine_is_read_at_its_real_path(tmp_path):
+    from orchestrator.builders.conda_build import conda_build_python, environment_read
+
+    env = tmp_path / "envs/cb"
+    (env / "bin").mkdir(parents=True)
+    (env / "conda-meta").mkdir()
+    (env / "bin/conda-build").write_text("#!/bin/sh\n")
+    (tmp_path / "link").symlink_to(env)  # like a worktree's .venv-conda-build
+    assert environment_read(str(tmp_path / "link/bin/conda-build")) == (env,)
+    assert conda_build_python(str(tmp_path / "link/bin/conda-build")) == str(env / "bin/python")
+    (env / "conda-meta").rmdir()  # a system prefix (/usr) is never mounted
+    assert environment_read(str(env / "bin/conda-build")) == ()
+    # the production image's conda-build is not on this machine: named, not mounted
+    assert environment_read("/opt/conda/bin/conda-build") == ()
+    assert conda_build_python("/opt/conda/bin/conda-build") == "/opt/conda/bin/python"
+
+
 def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
     ws = tmp_path / "ws"
     invocation = Invocation(

@@ -9,53 +9,22 @@ own packages and the `own-app` console script. A second `orchestrate build //...
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-from example_org import channel_filenames, copy_example_org, create_env
+from example_org import (
+    COMPILED,
+    assert_compiled_packages_run,
+    channel_filenames,
+    copy_example_org,
+    create_env,
+    orchestrate,
+    run_in,
+)
 from orchestrator.planning import compute_plan
 from orchestrator.workspace import load_workspace
 
 pytestmark = pytest.mark.slow
 
 RELEASES = "Acme Tool 1.2.3 bücher.example\nAcme Tool 1.10.0 example.org\nOther 0.1 example.com\n"
-
-
-def orchestrate(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
-    """The real CLI in its own process; returns the result and its seconds.
-
-    rattler-build's package cache is the test's own (RATTLER_CACHE_DIR), not this machine's
-    ~/.cache/rattler: nothing built or downloaded before this test is reused.
-    """
-    env = {**os.environ, "RATTLER_CACHE_DIR": str(root.parent / "rattler-cache")}
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "orchestrator", "-C", str(root), *args],
-                          capture_output=True, text=True, timeout=1700, env=env)
-    return done, time.monotonic() - started
-
-
-def run_in(prefix: Path, *argv: str, cwd: Path) -> str:
-    done = subprocess.run([str(prefix / "bin" / argv[0]), *argv[1:]], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"{argv}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-COMPILED = ["own-native-py", "markupsafe"]
-COMPILED_CHECK = ("import own_native_py, markupsafe, markupsafe._speedups; "
-                  "print(own_native_py.version(), own_native_py.checksum('acme'), "
-                  "markupsafe.escape('<b>'))")
-
-
-def assert_compiled_packages_run(prefix: Path, cwd: Path) -> None:
-    """acme's C extension calls its C library, markupsafe's C speedups load."""
-    assert run_in(prefix, "python", "-c", COMPILED_CHECK, cwd=cwd).split() == [
-        "1.0.0", "6385038299", "&lt;b&gt;"]
-    assert (prefix / "lib/libown_native.so.1").is_file()  # installed through run_exports
 
 
 def test_acme_builds_from_nothing_installs_runs_and_then_is_up_to_date(tmp_path):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from orchestrator.builders.collect import check_built, expected_packages, read_built
 from orchestrator.builders.request import BuildRequest, Invocation
+from orchestrator.builders.scrub import scrub_built
 from orchestrator.errors import BuildError
 
 RUNNER = Path(__file__).with_name("conda_build_runner.py")
@@ -47,14 +48,17 @@ class CondaBuild:
             argv=conda_build_argv(request),
             env=hermetic_env(request, os.environ),
             cwd=request.work_dir,
-            reads=(request.workspace_root, RUNNER.parent),
+            reads=(request.workspace_root, RUNNER.parent,
+                   *environment_read(request.conda_build)),
             writes=(request.output_dir, request.work_dir, request.source_cache,
                     pkgs_dir(request)),
         )
 
     def collect(self, request: BuildRequest) -> list[Path]:
         built = read_built(request.output_dir)
-        return check_built(request.recipe.path, expected_packages(request), built)
+        packages = check_built(request.recipe.path, expected_packages(request), built)
+        scrub_built(request, packages)  # conda-build writes channel URLs and paths into info/
+        return packages
 
 
 def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
@@ -76,12 +80,28 @@ def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
 
 def conda_build_python(command: str) -> str:
     """The interpreter of the conda-build command: the `python` beside it (a venv's or conda
-    environment's bin/), found on PATH when the command is a bare name."""
+    environment's bin/)."""
+    return str(conda_build_bin(command) / "python")
+
+
+def conda_build_bin(command: str) -> Path:
+    """The directory of the conda-build command, found on PATH when it is a bare name, its
+    symlinks resolved when it is on this machine (a container mounts it at that real path)."""
     found = command if "/" in command else shutil.which(command)
     if found is None:
         raise BuildError(f"conda-build command `{command}` not found on PATH "
                          "(hint: set [build] conda_build in WORKSPACE.toml)")
-    return str(Path(os.path.abspath(os.path.expanduser(found))).parent / "python")
+    path = Path(os.path.abspath(os.path.expanduser(found)))
+    return (path.resolve() if path.exists() else path).parent
+
+
+def environment_read(command: str) -> tuple[Path, ...]:
+    """The conda-build environment when it is a conda environment on this machine (conda-meta/;
+    `make conda-build` makes one): a container build reads it at the same path, read-only, so
+    the test image needs no conda-build of its own. An environment that is not on this machine
+    (the production image's /opt/conda) or a system prefix (/usr) is not mounted."""
+    environment = conda_build_bin(command).parent
+    return (environment,) if (environment / "conda-meta").is_dir() else ()
 
 
 def variant_file(request: BuildRequest) -> str:

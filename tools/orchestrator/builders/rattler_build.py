@@ -17,7 +17,7 @@ from typing import Any
 
 from orchestrator.builders.collect import check_built, expected_packages, read_built
 from orchestrator.builders.request import BuildRequest, Invocation
-from orchestrator.builders.scrub import Scrub, channel_names, scrub_package
+from orchestrator.builders.scrub import scrub_built
 from orchestrator.builders.translate import translate
 from orchestrator.builders.workdir import copy_recipe_dir
 from orchestrator.errors import BuildError
@@ -62,10 +62,7 @@ class RattlerBuild:
     def collect(self, request: BuildRequest) -> list[Path]:
         built = read_built(request.output_dir)
         packages = check_built(request.recipe.path, expected_packages(request), built)
-        scrub = Scrub(str(request.workspace_root), str(request.recipe_dir),
-                      channel_names(request.channels, request.workspace_root))
-        for package in packages:  # no path of this machine leaves it in a package
-            scrub_package(package, scrub)
+        scrub_built(request, packages)
         return packages
 
 

@@ -2,9 +2,10 @@
 
 rattler-build writes the channels it resolved from into info/about.json (for a local channel,
 `file:///<workspace>/cache/channel/`) and copies the recipe it built, with the absolute path
-sources orchestrate gave it and its own build directories, into info/recipe/: a user name
-under /home and the workspace's layout went out with every package (issue 9). After the build
-and before publishing, the text files of info/about.json and info/recipe/ get every local
+sources orchestrate gave it and its own build directories, into info/recipe/: a user name under
+/home and the workspace's layout went out with every package (issue 9); conda-build does the
+same (its about.json channels, the recipe's directory in info/recipe/meta.yaml). After the
+build and before publishing, the text files of info/about.json and info/recipe/ get every local
 channel URL replaced by the channel's public name and every path inside the workspace made
 relative to the recipe's directory. Only info/ changes; the payload and paths.json, which
 describes the payload only, are untouched.
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.builders.request import BuildRequest
 from orchestrator.files import replace_atomically
 
 SCRUBBED = ("info/about.json", "info/recipe/")
@@ -58,6 +60,14 @@ def channel_names(channels: tuple[str, ...], root: Path) -> dict[str, str]:
             names[url] = (path.relative_to(root).as_posix() if path.is_relative_to(root)
                           else path.name)
     return names
+
+
+def scrub_built(request: BuildRequest, packages: list[Path]) -> None:
+    """Every package of a build scrubbed: no path of this machine leaves it in a package."""
+    scrub = Scrub(str(request.workspace_root), str(request.recipe_dir),
+                  channel_names(request.channels, request.workspace_root))
+    for package in packages:
+        scrub_package(package, scrub)
 
 
 def scrub_package(package: Path, scrub: Scrub) -> None:
