@@ -102,8 +102,17 @@ def build_graph(recipes: Iterable[Recipe], *, strict: bool = True) -> TargetGrap
     graph.add_edges_from((a, b, {"requirements": reqs}) for (a, b), reqs in sorted(edges.items()))
     warnings, errors = settle_cycles(graph, strict)
     warnings += [u.message() for u in unsatisfied]
-    notes = GraphNotes(tuple(warnings), tuple(unsatisfied), tuple(errors))
+    notes = GraphNotes(said_once(warnings), tuple(unsatisfied), tuple(errors))
     return TargetGraph(graph, producers, external, notes)
+
+
+def said_once(texts: Iterable[str]) -> tuple[str, ...]:
+    """Each text once, in order; one found for several variants (texts name targets by label)
+    says in how many."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        counts[text] = counts.get(text, 0) + 1
+    return tuple(text + (f" (in {n} variants)" if n > 1 else "") for text, n in counts.items())
 
 
 def _producers(recipes: Iterable[Recipe]) -> dict[str, str]:
