@@ -31,13 +31,13 @@ def run(args: argparse.Namespace) -> int:
     rules = active_rules(workspace.config.lint)
     if args.built:
         raise LintError("lint --built needs linkcheck.py (the linking rules), not yet here")
-    recipes, errors = selected_recipes(workspace, args.targets)
+    recipes, errors = selected_recipes(workspace, args.targets, every_variant=True)
     findings = []
     for recipe in recipes:
         text = (workspace.root / recipe.path).read_text(encoding="utf-8")
         subject = Subject(recipe, tuple(text.splitlines()), workspace.platform)
         findings += lint_subject(subject, rules)
-    _report(findings, args.format)
+    _report(list(dict.fromkeys(findings)), args.format)  # what every variant shows, once
     if errors:
         sys.stdout.flush()
         raise RecipeErrors(list(errors))
