@@ -89,6 +89,9 @@ def test_a_run_cycle_is_an_error_with_lines_but_the_rest_still_answers(run_cli, 
         assert result.err.splitlines()[-1] == (
             f"error: '{asked[-1]}' is set aside: it is on a dependency cycle, which must be "
             "broken first")
+    rendered = run_cli(["-C", root, "render", "--format", "json", "a"])  # renders all the same
+    assert rendered.code == 2 and [d["target"] for d in json.loads(rendered.out)] == [
+        "//recipes/a"]
     zlib = run_cli(["-C", root, "why", "zlib", "--no-status"])  # its requirer a is set aside
     assert zlib.code == 2 and zlib.out.startswith("zlib (third-party) is needed by 1 target")
 

@@ -113,6 +113,17 @@ def build_graph(recipes: Iterable[Recipe], *, strict: bool = True) -> TargetGrap
     return TargetGraph(graph, producers, external, notes)
 
 
+def unlinked_graph(recipes: Iterable[Recipe]) -> TargetGraph:
+    """Every recipe as a node (its node id), without edges: for the commands that look at
+    recipes one by one and select them by pattern, those on a cycle included."""
+    recipes = sorted(recipes, key=lambda r: r.target)
+    graph = nx.DiGraph()
+    graph.add_nodes_from((n, {"recipe": r}) for n, r in zip(node_ids(recipes), recipes,
+                                                              strict=True))
+    producers = {o.name: r.target for r in recipes for o in r.outputs}
+    return TargetGraph(graph, producers, {})
+
+
 def said_once(texts: Iterable[str]) -> tuple[str, ...]:
     """Each text once, in order; one found for several variants (texts name targets by label)
     says in how many."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from orchestrator.errors import CycleError
-from orchestrator.graph import TargetGraph, build_graph, select
+from orchestrator.graph import TargetGraph, build_graph, select, unlinked_graph
 from orchestrator.recipes.model import Recipe
 
 
@@ -39,15 +39,9 @@ def _first_of_each_target(recipes) -> dict[str, Recipe]:
 
 
 def _graph(recipes) -> TargetGraph:
-    """The graph; with a cycle (the conda-forge corpus has one), only its nodes (a target's
-    first variant): these commands look at recipes one by one and select them by label or
-    package name."""
+    """The graph; with a cycle (the conda-forge corpus has one), only its nodes: these
+    commands look at recipes one by one and select them by label or package name."""
     try:
         return build_graph(recipes)
     except CycleError:
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        graph.add_nodes_from((t, {"recipe": r}) for t, r in _first_of_each_target(recipes).items())
-        producers = {o.name: r.target for r in recipes for o in r.outputs}
-        return TargetGraph(graph, producers, {})
+        return unlinked_graph(recipes)
