@@ -96,3 +96,19 @@ def test_reports_are_readable_by_others_like_any_file(tmp_path):
         os.umask(old)
     assert (tmp_path / "out" / "report.json").stat().st_mode & 0o777 == 0o644
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.json"]
+
+
+def test_the_build_summary_names_each_variant_as_written():
+    import io
+
+    from orchestrator.commands.build import _print_summary
+    from orchestrator.report import TargetReport
+    from rich.console import Console
+
+    node = "//recipes/numpy[python=3.12]"
+    reports = [TargetReport(node, "h1", "blocked", detail="blocked by //recipes/x[python=3.12]")]
+    out = io.StringIO()
+    _print_summary(Console(file=out, width=200), reports,
+                   Outcome((JobResult(node, "blocked", reason="x"),)))
+    # rich would take `[python=3.12]` for markup and print //recipes/numpy
+    assert node in out.getvalue() and "//recipes/x[python=3.12]" in out.getvalue()

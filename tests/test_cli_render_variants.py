@@ -70,9 +70,9 @@ def test_a_cycle_through_a_test_requirement_is_a_warning_naming_both_lines(run_c
 
 def test_a_run_cycle_is_an_error_with_lines_but_the_rest_still_answers(run_cli, make_workspace):
     root = make_workspace({
-        "recipes/a/meta.yaml": meta("a", "1.0", "run: b"),
+        "recipes/a/meta.yaml": meta("a", "1.0", "run: b", "host: zlib"),
         "recipes/b/meta.yaml": meta("b", "1.0", "run: a"),
-        "recipes/c/meta.yaml": meta("c", "1.0", "host: d"),
+        "recipes/c/meta.yaml": meta("c", "1.0", "host: d", "host: zlib"),
         "recipes/d/meta.yaml": meta("d", "1.0"),
     })
     result = run_cli(["-C", root, "query", "deps", "c"])
@@ -83,6 +83,17 @@ def test_a_run_cycle_is_an_error_with_lines_but_the_rest_still_answers(run_cli, 
         "error: dependency cycle: //recipes/a --run: b (recipes/a/meta.yaml:6)--> //recipes/b "
         "--run: a (recipes/b/meta.yaml:6)--> //recipes/a (hint: remove one of these "
         "requirements or split a recipe into outputs)")
+    for asked in (["why", "b"], ["query", "deps", "//recipes/a"]):  # set aside, not unknown
+        result = run_cli(["-C", root, *asked])
+        assert result.code == 2
+        assert result.err.splitlines()[-1] == (
+            f"error: '{asked[-1]}' is set aside: it is on a dependency cycle, which must be "
+            "broken first")
+    rendered = run_cli(["-C", root, "render", "--format", "json", "a"])  # renders all the same
+    assert rendered.code == 2 and [d["target"] for d in json.loads(rendered.out)] == [
+        "//recipes/a"]
+    zlib = run_cli(["-C", root, "why", "zlib", "--no-status"])  # its requirer a is set aside
+    assert zlib.code == 2 and zlib.out.startswith("zlib (third-party) is needed by 1 target")
 
 
 def test_a_version_no_recipe_satisfies_comes_from_the_channels_said_once(run_cli,

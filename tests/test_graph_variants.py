@@ -83,6 +83,19 @@ def test_a_version_no_variant_satisfies_is_external_and_said_once():
     assert unsatisfied.requirement.spec == "python 3.10.*"
 
 
+def test_what_every_variant_of_a_target_lacks_is_said_once():
+    recipes = [
+        recipe("//recipes/python", output("python", version="3.14.0")),
+        *(recipe("//internal/old", output("old", "host: python 3.10.*"), variant=v)
+          for v in ((("abi", "1"),), (("abi", "2"),))),
+    ]
+    tg = g.build_graph(recipes)
+    assert len(tg.notes.unsatisfied) == 2  # one per node: plan checks each it builds
+    (warning,) = tg.notes.warnings
+    assert warning.startswith("internal/old/meta.yaml: //internal/old needs host: python 3.10.*")
+    assert warning.endswith("taken from the channels (in 2 variants)")
+
+
 def test_patterns_select_every_variant_and_a_node_id_selects_one(tg):
     both = ["//recipes/numpy[python=3.11]", "//recipes/numpy[python=3.12]"]
     assert g.select(tg, ["//recipes/numpy"]) == both

@@ -77,6 +77,17 @@ def test_each_rule_names_file_and_line(run_cli, make_workspace):
     }
 
 
+def test_a_recipe_with_several_variants_is_reported_once(run_cli, make_workspace):
+    compiled = BAD_INTERNAL.replace('  version: "1.0"\n', '  version: "1.0"\n'
+                                    "requirements:\n  host:\n    - python\n")
+    root = make_workspace({
+        "WORKSPACE.toml": '[workspace]\nname = "t"\n[variant]\npython = ["3.11", "3.12"]\n',
+        "internal/bad/conda/meta.yaml": compiled, "internal/bad/src/x.py": ""})
+    _, findings, err = lint_json(run_cli, root)
+    rules = [f["rule"] for f in findings]
+    assert rules and len(rules) == len(set(rules)), (rules, err)
+
+
 def test_text_lines_and_settings(run_cli, make_workspace):
     toml = ('[workspace]\nname = "t"\n[lint]\ndisable = ["about-license", "source-sha256"]\n'
             'severity = {"pinned-build-tools" = "error"}\n')

@@ -96,6 +96,38 @@ def test_warm_commands_answer_like_cold_ones(org, run_cli):
     assert (org / "cache" / SNAPSHOT_FILE).is_file() and (org / "cache" / HASHES_FILE).is_file()
 
 
+VARIANTS = {
+    "WORKSPACE.toml": '[workspace]\nname = "v"\n\n[variant]\npython = ["3.11", "3.12"]\n'
+                      'flavor = ["sweet", "sour"]\n',
+    "recipes/numpy/meta.yaml": "package:\n  name: numpy\n  version: 1.26.4\nrequirements:\n"
+                               "  host:\n    - python\n  run:\n    - python\n",
+    "recipes/old/meta.yaml": "package:\n  name: old\n  version: '1.0'\nrequirements:\n"
+                             "  host:\n    - numpy 1.20.*\n",
+    "recipes/hello/recipe.yaml": 'package: {name: hello, version: "1.0"}\n'
+                                 "build:\n  noarch: generic\n  script: echo ${{ flavor }}\n",
+}
+
+
+def test_warm_commands_answer_like_cold_ones_with_variants(make_workspace, run_cli,
+                                                            monkeypatch):
+    from orchestrator.recipes import render
+
+    root = make_workspace(VARIANTS)
+    command = ("graph", "--format", "json")
+    shutil.rmtree(root / "cache" / "render", ignore_errors=True)
+    first = run_cli(["-C", root, *command])
+    assert first.code == 0 and "//recipes/hello[flavor=sour]" in first.out
+    nodes = {n["target"]: n for n in json.loads(first.out)["nodes"]}
+    assert nodes["//recipes/hello[flavor=sour]"]["path"] == "recipes/hello"
+    assert "no variant of //recipes/numpy satisfies" in first.err
+
+    def no_render(*_args):
+        raise AssertionError("a warm run renders nothing: the snapshot answers")
+
+    monkeypatch.setattr(render, "render_keyed", no_render)
+    assert run_cli(["-C", root, *command]) == first  # node ids, notes and all
+
+
 def test_a_warm_run_reads_no_recipe_and_keeps_every_cache_file(org, run_cli):
     plan(run_cli, org)
     files = [INDEX_FILE, render_cache.CACHE_FILE, SNAPSHOT_FILE, HASHES_FILE]

@@ -120,6 +120,18 @@ def test_a_noarch_recipe_stays_one_build(make_workspace):
     assert [q.spec for q in pure.outputs[0].requirements] == ["python 3.10", "python >=3.10"]
 
 
+BARE_NOARCH = NOARCH.replace(" {{ python_min }}", "").replace(" >={{ python_min }}", "")
+
+
+def test_a_noarch_recipe_naming_python_is_built_with_the_newest_python_only(make_workspace):
+    # conda-build's noarch_python_reduction: one build, with the newest python of the matrix
+    recipes = rendered(make_workspace, {
+        "WORKSPACE.toml": workspace_toml(), "conda_build_config.yaml": CBC,
+        "recipes/pure/meta.yaml": BARE_NOARCH})
+    (pure,) = recipes["//recipes/pure"]
+    assert dict(pure.variant)["python"] == "3.13.* *_cp313"
+
+
 def test_boolean_values_behave_as_booleans(make_workspace):
     files = {"conda_build_config.yaml": CBC, "recipes/sqlite/meta.yaml": ICU}
     from_file = rendered(make_workspace, {"WORKSPACE.toml": workspace_toml(), **files})

@@ -2,10 +2,10 @@
 
 A cycle through a test-only requirement (pip needs wheel to build, wheel's test needs pip) is
 broken at that edge: the test requirement then comes from the channels. It is said once, as a
-warning naming every requirement on the cycle with its file and line (once for all the
-variants of the targets on it: the recipe lines are the same). A cycle of build, host or
-run requirements is a CycleError; `strict` raises it, otherwise its nodes are set aside and the
-error kept, so that commands answer on the rest and report it at the end.
+warning naming every requirement on the cycle with its file and line (`graph.said_once`: once
+for all the variants of the targets on it, whose recipe lines are the same). A cycle of build,
+host or run requirements is a CycleError; `strict` raises it, otherwise its nodes are set aside
+and the error kept, so that commands answer on the rest and report it at the end.
 """
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ from orchestrator.recipes.model import Requirement, label_of
 
 
 def settle_cycles(graph: nx.DiGraph, strict: bool) -> tuple[list[str], list[CycleError]]:
-    """Make `graph` acyclic in place; (warnings, errors)."""
+    """Make `graph` acyclic in place; (warnings, one per variant a cycle is found in;
+    errors)."""
     if nx.is_directed_acyclic_graph(graph):  # the usual case costs what it always did
         return [], []
     errors = _set_aside_hard_cycles(graph, strict)
-    broken: dict[str, int] = {}  # the warning, by labels → how many variants it was found in
+    warnings = []  # by labels: the same text for each variant it is found in
     while not nx.is_directed_acyclic_graph(graph):
         nodes = cycle_nodes(graph)
         a, b = next((a, b) for a, b in itertools.pairwise(nodes) if _test_only(graph, a, b))
-        text = _broken_text(graph, nodes, (a, b))
-        broken[text] = broken.get(text, 0) + 1
+        warnings.append(_broken_text(graph, nodes, (a, b)))
         graph.remove_edge(a, b)
-    return [text + (f" (in {n} variants)" if n > 1 else "") for text, n in broken.items()], errors
+    return warnings, errors
 
 
 def _test_only(graph: nx.DiGraph, a: str, b: str) -> bool:

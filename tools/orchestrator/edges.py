@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from orchestrator.recipes.model import SECTIONS, Recipe, Requirement, variant_text
+from orchestrator.recipes.model import SECTIONS, Recipe, Requirement, label_of, variant_text
 
 _SECTION_RANK = {s: i for i, s in enumerate(SECTIONS)}
 
@@ -39,12 +39,16 @@ class Unsatisfied:
     producer: str  # the target label producing the package
     offered: tuple[str, ...]  # "1.26 [python=3.12]", what the producer's variants have
 
+    def need_text(self) -> str:
+        """What is needed and not offered, naming the dependent by label (the same text for
+        each of its variants, so that it can be said once)."""
+        req = self.requirement
+        return (f"{label_of(self.node)} needs {req.section}: {req.spec}, which no variant of "
+                f"{self.producer} satisfies (it has {', '.join(self.offered)})")
+
     def message(self) -> str:
         where = f"{self.path}:{self.requirement.line}" if self.requirement.line else self.path
-        req = self.requirement
-        return (f"{where}: {self.node} needs {req.section}: {req.spec}, which no variant of "
-                f"{self.producer} satisfies (it has {', '.join(self.offered)}): "
-                "taken from the channels")
+        return f"{where}: {self.need_text()}: taken from the channels"
 
 
 def needed(recipe: Recipe) -> tuple[Requirement, ...]:

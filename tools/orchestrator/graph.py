@@ -17,7 +17,7 @@ import networkx as nx
 from orchestrator.cycles import settle_cycles
 from orchestrator.edges import Unsatisfied, needed, variant_edges
 from orchestrator.errors import CycleError, PatternError, RecipeError, RecipeErrors
-from orchestrator.recipes.model import SECTIONS, Recipe, Requirement, node_ids
+from orchestrator.recipes.model import SECTIONS, Recipe, Requirement, label_of, node_ids
 
 PATH_LIMIT = 100  # paths returned by `paths` / `why` before saying "truncated"
 
@@ -25,11 +25,13 @@ PATH_LIMIT = 100  # paths returned by `paths` / `why` before saying "truncated"
 @dataclass(frozen=True)
 class GraphNotes:
     """What building the graph has to say once: warnings (test cycles broken, requirements no
-    variant satisfies), the requirements no variant satisfies, cycles set aside (errors)."""
+    variant satisfies), the requirements no variant satisfies, cycles set aside (errors) and
+    the labels of the nodes set aside with them."""
 
     warnings: tuple[str, ...] = ()
     unsatisfied: tuple[Unsatisfied, ...] = ()
     errors: tuple[CycleError, ...] = ()
+    set_aside: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,34 @@ def build_graph(recipes: Iterable[Recipe], *, strict: bool = True) -> TargetGrap
     graph.add_nodes_from((t, {"recipe": r}) for t, r in by_node.items())
     graph.add_edges_from((a, b, {"requirements": reqs}) for (a, b), reqs in sorted(edges.items()))
     warnings, errors = settle_cycles(graph, strict)
+    if errors:  # the nodes set aside with a cycle are nowhere else either
+        external = {name: kept for name, nodes in external.items()
+                    if (kept := tuple(n for n in nodes if n in graph))}
+        unsatisfied = [u for u in unsatisfied if u.node in graph]
     warnings += [u.message() for u in unsatisfied]
-    notes = GraphNotes(tuple(warnings), tuple(unsatisfied), tuple(errors))
+    set_aside = sorted({r.target for n, r in by_node.items() if n not in graph})
+    notes = GraphNotes(said_once(warnings), tuple(unsatisfied), tuple(errors), tuple(set_aside))
     return TargetGraph(graph, producers, external, notes)
+
+
+def unlinked_graph(recipes: Iterable[Recipe]) -> TargetGraph:
+    """Every recipe as a node (its node id), without edges: for the commands that look at
+    recipes one by one and select them by pattern, those on a cycle included."""
+    recipes = sorted(recipes, key=lambda r: r.target)
+    graph = nx.DiGraph()
+    graph.add_nodes_from((n, {"recipe": r}) for n, r in zip(node_ids(recipes), recipes,
+                                                              strict=True))
+    producers = {o.name: r.target for r in recipes for o in r.outputs}
+    return TargetGraph(graph, producers, {})
+
+
+def said_once(texts: Iterable[str]) -> tuple[str, ...]:
+    """Each text once, in order; one found for several variants (texts name targets by label)
+    says in how many."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        counts[text] = counts.get(text, 0) + 1
+    return tuple(text + (f" (in {n} variants)" if n > 1 else "") for text, n in counts.items())
 
 
 def _producers(recipes: Iterable[Recipe]) -> dict[str, str]:
@@ -140,10 +167,21 @@ def select(tg: TargetGraph, patterns: Iterable[str]) -> list[str]:
     selected: set[str] = set()
     for pattern in patterns:
         matched = _matches(tg, pattern)
+        if not matched:
+            _check_not_set_aside(tg, pattern)
         if not matched and pattern != "//...":  # an empty workspace is not an error
             raise PatternError(f"no target matches '{pattern}'{_close_names(tg, pattern)}")
         selected.update(matched)
     return sorted(selected)
+
+
+def _check_not_set_aside(tg: TargetGraph, pattern: str) -> None:
+    """A PatternError when `pattern` names a target (label, node id or package) that was set
+    aside with a cycle: that it is there, not that it does not exist."""
+    label = tg.producers.get(pattern) or label_of(pattern.rstrip("/"))
+    if label in tg.notes.set_aside and not tg.nodes_of(label):
+        raise PatternError(f"'{pattern}' is set aside: it is on a dependency cycle, which "
+                           "must be broken first")
 
 
 def _matches(tg: TargetGraph, pattern: str) -> list[str]:
@@ -184,6 +222,7 @@ def resolve_package(tg: TargetGraph, name: str) -> tuple[str | None, str | None]
         target = target if tg.nodes_of(target) else node  # `//recipes/...` → its first target
         return target, outputs[0] if len(outputs) == 1 else None
     if name in tg.producers:
+        _check_not_set_aside(tg, name)
         return tg.producers[name], name
     if name in tg.external:
         return None, name

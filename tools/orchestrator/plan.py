@@ -235,8 +235,9 @@ def unsupplied(tg: TargetGraph, plan: Plan, channels: Sequence[ChannelIndex]) ->
     that satisfies them (the graph took them from the channels), and that no channel has
     either: the build could not get them, so the plan stops here."""
     building = set(plan.order)
-    return [_unsupplied_error(u) for u in tg.notes.unsatisfied
-            if u.node in building and not _in_channels(channels, plan.platform, u)]
+    errors = (_unsupplied_error(u) for u in tg.notes.unsatisfied
+              if u.node in building and not _in_channels(channels, plan.platform, u))
+    return list({str(e): e for e in errors}.values())  # once for all variants of a dependent
 
 
 def _in_channels(channels: Sequence[ChannelIndex], platform: str, need: Unsatisfied) -> bool:
@@ -247,9 +248,7 @@ def _in_channels(channels: Sequence[ChannelIndex], platform: str, need: Unsatisf
 
 
 def _unsupplied_error(need: Unsatisfied) -> RecipeError:
-    req = need.requirement
     return RecipeError(
-        need.path, f"{need.node} needs {req.section}: {req.spec}, which no variant of "
-        f"{need.producer} satisfies (it has {', '.join(need.offered)}) and no channel has",
-        req.line or None, hint="change the requirement, add the variant to [variant], or "
-        "list a channel that has it in [channels] extra")
+        need.path, f"{need.need_text()} and no channel has", need.requirement.line or None,
+        hint="change the requirement, add the variant to [variant], or list a channel that "
+        "has it in [channels] extra")

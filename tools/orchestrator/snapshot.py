@@ -38,7 +38,7 @@ def encode(tg: TargetGraph, digests: Mapping[str, str]) -> tuple:
     def refs(reqs) -> int:
         return combos.setdefault(tuple(ref(q) for q in reqs), len(combos))
 
-    nodes = [_encode_recipe(r, refs) for _t, r in tg.graph.nodes("recipe")]
+    nodes = [(node, _encode_recipe(r, refs)) for node, r in tg.graph.nodes("recipe")]
     edges = [(a, b, refs(reqs)) for a, b, reqs in tg.graph.edges(data="requirements")]
     unsatisfied = [(u.node, u.path, ref(u.requirement), u.producer, u.offered)
                    for u in tg.notes.unsatisfied]
@@ -65,7 +65,7 @@ def decode(value: Any) -> Snapshot:
               for q in requirements]
     table = [tuple([single[i] for i in combo]) for combo in combos]
     graph = nx.DiGraph()
-    _fill(graph, {n[0]: _decode_recipe(n, table) for n in nodes},
+    _fill(graph, {_node_id(node): _decode_recipe(n, table) for node, n in nodes},
           ((a, b, table[combo]) for a, b, combo in edges))
     external = {name: tuple(targets) for name, targets in external.items()}
     return Snapshot(TargetGraph(graph, strings_map(producers), external,
@@ -111,6 +111,13 @@ def _decode_recipe(node: tuple, table: list[tuple[Requirement, ...]]) -> Recipe:
     if not isinstance(fields["target"], str) or not isinstance(fields["files"], tuple):
         raise TypeError("not a recipe")
     return _make(Recipe, fields)
+
+
+def _node_id(node) -> str:
+    """A node id as saved: the label of a target's one variant, else `label[key=value]`."""
+    if not isinstance(node, str):
+        raise TypeError("not a node id")
+    return node
 
 
 def _make(cls, fields: dict):

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from orchestrator.errors import CycleError
-from orchestrator.graph import TargetGraph, build_graph, select
+from orchestrator.graph import TargetGraph, build_graph, select, unlinked_graph
 from orchestrator.recipes.model import Recipe
 
 
-def selected_recipes(workspace, patterns: list[str]) -> tuple[list[Recipe], tuple]:
-    """The rendered recipes (with `data`) of `patterns`, and the recipes that failed to render."""
+def selected_recipes(workspace, patterns: list[str],
+                     every_variant: bool = False) -> tuple[list[Recipe], tuple]:
+    """The rendered recipes (with `data`) of `patterns`, and the recipes that failed to render;
+    one per target (its first variant: these commands look at the recipe file) unless
+    `every_variant`."""
     from orchestrator.commands._load import StoppedAfterRecipeErrors
     from orchestrator.errors import PatternError
     from orchestrator.recipes.render import render_workspace
@@ -22,7 +25,17 @@ def selected_recipes(workspace, patterns: list[str]) -> tuple[list[Recipe], tupl
         if rendered.errors:  # the target may be one of the recipes that failed: say which
             raise StoppedAfterRecipeErrors(rendered.errors, exc) from None
         raise
-    return [graph.recipe(t) for t in targets], rendered.errors
+    recipes = [graph.recipe(t) for t in targets]
+    if not every_variant:
+        recipes = list(_first_of_each_target(recipes).values())
+    return recipes, rendered.errors
+
+
+def _first_of_each_target(recipes) -> dict[str, Recipe]:
+    first: dict[str, Recipe] = {}
+    for recipe in recipes:
+        first.setdefault(recipe.target, recipe)
+    return first
 
 
 def _graph(recipes) -> TargetGraph:
@@ -31,9 +44,4 @@ def _graph(recipes) -> TargetGraph:
     try:
         return build_graph(recipes)
     except CycleError:
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        graph.add_nodes_from((r.target, {"recipe": r}) for r in recipes)
-        producers = {o.name: r.target for r in recipes for o in r.outputs}
-        return TargetGraph(graph, producers, {})
+        return unlinked_graph(recipes)

@@ -45,7 +45,7 @@ def _node(tg: TargetGraph, target: str) -> dict:
     recipe = tg.recipe(target)
     return {
         "target": target,
-        "path": target.removeprefix("//"),  # the target directory, not the conda/ folder
+        "path": recipe.target.removeprefix("//"),  # the target directory, not conda/
         "recipe": recipe.path,
         "outputs": [{"name": o.name, "version": o.version} for o in recipe.outputs],
         "skipped": recipe.skipped,

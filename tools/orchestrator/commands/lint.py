@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     rules = active_rules(workspace.config.lint, built=bool(args.built))
     built_dir = _built_dir(args.built)
-    recipes, errors = selected_recipes(workspace, args.targets)
+    recipes, errors = selected_recipes(workspace, args.targets, every_variant=True)
     built = (_built(recipes, built_dir, workspace.config.build.system_libs) if built_dir
              else [None] * len(recipes))
     findings = []
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         text = (workspace.root / recipe.path).read_text(encoding="utf-8")
         subject = Subject(recipe, tuple(text.splitlines()), workspace.platform, packages)
         findings += lint_subject(subject, rules)
-    _report(findings, args.format)
+    _report(list(dict.fromkeys(findings)), args.format)  # what every variant shows, once
     if errors:
         sys.stdout.flush()
         raise RecipeErrors(list(errors))

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from orchestrator.commands._load import add_format, load, reporting, write
-from orchestrator.graph import TargetGraph, select
+from orchestrator.graph import TargetGraph, select, unlinked_graph
 from orchestrator.recipes.model import Output, Recipe
 
 SECTIONS = ("build", "host", "run")
@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     loaded = load(args, with_data=True)
     with reporting(loaded):
-        document = render_document(loaded.graph, select(loaded.graph, args.targets))
+        every = unlinked_graph(loaded.recipes)  # a recipe on a cycle renders all the same
+        document = render_document(every, select(every, args.targets))
         write(_json(document) if args.format == "json" else _yaml(document))
     return 0
 
@@ -47,7 +48,9 @@ def node_document(recipe: Recipe) -> dict[str, Any]:
 
 def _output(recipe: Recipe, output: Output) -> dict[str, Any]:
     requirements = {s: [r.spec for r in output.requirements_in(s)] for s in SECTIONS}
-    requirements["run_constrained"] = run_constrained(recipe, output.name)
+    # a skipped variant has no requirements (render.py), its constraints neither
+    requirements["run_constrained"] = [] if recipe.skipped else run_constrained(recipe,
+                                                                               output.name)
     return {
         "name": output.name, "version": output.version, "build_number": output.build_number,
         "noarch": output.noarch, "skip": recipe.skipped, "requirements": requirements,

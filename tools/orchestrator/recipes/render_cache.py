@@ -63,6 +63,7 @@ class Needs(NamedTuple):
     describe: bool  # whether it uses GIT_DESCRIBE_* or GIT_BUILD_STR
     used: tuple[str, ...] = ()  # the variant keys it uses (see variant_config.used_keys)
     inputs: tuple = ()  # ids of the recipe's conda_build_config.yaml and build.sh `used` saw
+    noarch: bool = False  # a noarch meta.yaml: built with the newest python only
 
 
 def needs_of(raw: RawRecipe, space=None, scripts=(), inputs=()) -> Needs:
@@ -74,10 +75,11 @@ def needs_of(raw: RawRecipe, space=None, scripts=(), inputs=()) -> Needs:
     if raw.format == "recipe.yaml":  # its own variant files, which rattler-build reads too
         loads += tuple((path,) for path in recipe_variant_paths(raw.directory))
     # a recipe.yaml is multiplied by rattler-build itself (render_recipes): one entry here
+    noarch = raw.format == "meta.yaml" and _noarch(raw.text)
     used = frozenset() if space is None or raw.format != "meta.yaml" else used_keys(
-        space, raw.text, scripts, _noarch(raw.text))
+        space, raw.text, scripts, noarch)
     return Needs(loads, "GIT_DESCRIBE" in raw.text or "GIT_BUILD_STR" in raw.text,
-                 tuple(sorted(used)), tuple(inputs))
+                 tuple(sorted(used)), tuple(inputs), noarch)
 
 
 def _noarch(text: str) -> bool:
@@ -268,11 +270,12 @@ def load_index(cache_dir: Path) -> dict[str, Needs]:
         return {}  # not one this code wrote: read the recipes again
 
 
-def _needs(loads: list, describe: bool, used: list = (), inputs: list = ()) -> Needs:
-    if not isinstance(describe, bool):
-        raise TypeError("describe is not a bool")
+def _needs(loads: list, describe: bool, used: list = (), inputs: list = (),
+           noarch: bool = False) -> Needs:
+    if not isinstance(describe, bool) or not isinstance(noarch, bool):
+        raise TypeError("describe or noarch is not a bool")
     return Needs(tuple(tuple(str(p) for p in candidates) for candidates in loads), describe,
-                 tuple(str(k) for k in used), tuple(_frozen(i) for i in inputs))
+                 tuple(str(k) for k in used), tuple(_frozen(i) for i in inputs), noarch)
 
 
 def _frozen(value):
@@ -458,7 +461,7 @@ def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
     used[key] = needs
     described = describe(item.path.rsplit("/", 1)[0]) if needs.describe else None
     base = entry_key(key, needs, identify, described)
-    variants = vc.combinations(space, frozenset(needs.used))
+    variants = vc.combinations(space, frozenset(needs.used), needs.noarch)
     if len(variants) == 1 and not any(inputs):  # the text and the salt decide its one variant
         return [Keyed(item, base, raw, variants[0], space, platform, v1)]
     return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform, v1)

@@ -155,11 +155,15 @@ def _in_script(script: str, key: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def combinations(space: VariantSpace, used: frozenset[str]) -> tuple[tuple, ...]:
+def combinations(space: VariantSpace, used: frozenset[str],
+                 noarch: bool = False) -> tuple[tuple, ...]:
     """The variants of a recipe using `used`: the product over independent keys and zip
     groups (zipped keys move together), projected on `used`, without repeats, in the order
-    conda-build lists them. Each variant is a sorted tuple of (key, value)."""
+    conda-build lists them. Each variant is a sorted tuple of (key, value). A `noarch`
+    recipe gets only the newest python (and what is zipped with it)."""
     values = dict(space.values)
+    if noarch and values.get("python"):
+        values = _newest_python(values, space.zip_keys)
     axes: list[list[tuple]] = []
     grouped: set[str] = set()
     for group in space.zip_keys:
@@ -174,6 +178,27 @@ def combinations(space: VariantSpace, used: frozenset[str]) -> tuple[tuple, ...]
             axes.append([((key, v),) for v in values[key]])
     combos = (tuple(sorted(itertools.chain(*parts))) for parts in itertools.product(*axes))
     return tuple(dict.fromkeys(combos))
+
+
+def _newest_python(values: dict[str, tuple], zip_keys) -> dict[str, tuple]:
+    """conda-build's `noarch_python_reduction` (render.distribute_variants): a noarch recipe
+    is built once, with the newest python by conda's version order; the keys zipped with
+    python keep the values at its positions. (conda-build compares with `in` on the text,
+    so "3.1" would also keep "3.12"; an exact match here.)"""
+    from rattler import Version
+
+    def order(value) -> Version:
+        try:
+            return Version(str(value).split(" ")[0].removesuffix(".*"))
+        except Exception:  # noqa: BLE001 - py-rattler's own error type: such a value is oldest
+            return Version("0")
+
+    pythons = values["python"]
+    newest = max(pythons, key=order)
+    keep = [i for i, v in enumerate(pythons) if v == newest]
+    group = next((g for g in zip_keys if "python" in g), ("python",))
+    return {k: tuple(v[i] for i in keep if i < len(v)) if k in group else v
+            for k, v in values.items()}
 
 
 # ------------------------------------------------------------------ the workspace's and a recipe's
