@@ -38,6 +38,7 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_v1_render.py
+	$(BIN)/python benchmarks/org_build.py
 
 # 100 SIGKILLs at random moments of `build --full -j 2`, each followed by verify and a build
 # (`make test` runs the same test with 3); ORCHESTRATE_SOAK_SEED picks the moments.

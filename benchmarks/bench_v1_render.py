@@ -22,6 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import replace_section  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 SECTION = "## v1 corpus render"
@@ -92,14 +95,6 @@ def section(times: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
-def replaced(text: str, new: str) -> str:
-    if SECTION not in text:
-        return text.rstrip("\n") + "\n\n" + new
-    head, _, rest = text.partition(SECTION)
-    tail = rest.split("\n## ", 1)
-    return head + new + ("\n## " + tail[1] if len(tail) > 1 else "")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -110,7 +105,8 @@ def main() -> int:
         return 0
     text = section(measure(args.runs))
     print(text)
-    args.output.write_text(replaced(args.output.read_text(encoding="utf-8"), text))
+    args.output.write_text(replace_section(args.output.read_text(encoding="utf-8"), SECTION,
+                                           text))
     return 0
 
 

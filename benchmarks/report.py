@@ -241,3 +241,14 @@ def _profile(p: dict) -> str:
     own = "\n".join(f"  - {h['share']:.0%} {h['function']}" for h in p["own"])
     return (f"### {p['command']} ({p['seconds']:.2f} s under the profiler)\n\n"
             f"- ours, cumulative:\n{ours}\n- all, own time:\n{own}\n")
+
+
+def replace_section(text: str, title: str, new: str) -> str:
+    """`text` with its markdown section `title` (up to the next `## `) replaced by `new`, or
+    `new` appended when there is none: each extra benchmark script owns one section."""
+    if title not in text:
+        return text.rstrip("\n") + "\n\n" + new
+    head, _, rest = text.partition(title)
+    tail = rest.split("\n## ", 1)
+    return head + new + ("\n## " + tail[1] if len(tail) > 1 else "")
+

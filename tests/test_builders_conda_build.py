@@ -1,112 +1,164 @@
-"""The conda-build builder: the exact command and the files it is given.
+"""conda-build as a builder, for real: `orchestrate build` with `builder = "conda-build"`.
 
-conda-build (and its `conda` binary) cannot be installed here (no conda channel is
-reachable), so these tests stop at the command: they check the argv and the recipe copy and
-variant file the command would read. Collecting uses the same code as rattler-build's, which
-tests/test_builders_rattler_build.py checks against real packages.
+Given a workspace whose meta.yaml recipes build with the real conda-build (the environment of
+`make conda-build`, through the `conda_build_env` fixture) and whose recipe.yaml (the python
+bridge) builds with rattler-build in the same graph, when `orchestrate build //...` runs, then
+every package is in the channel with the planned build string, a host dependency came from the
+local channel, the recipes' tests ran, the packages carry conda-build's metadata, and a second
+build builds nothing.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from orchestrator.builders import BUILDERS, BuildRequest, CondaBuild
-from orchestrator.builders.conda_build import (
-    with_absolute_path_sources,
-    with_build_string_from_variant,
-)
-from orchestrator.errors import BuildError
-from orchestrator.recipes.model import Output, Recipe
 
-OWN_UTIL = Path(__file__).parents[1] / "internal/own-util/conda/meta.yaml"
+pytestmark = pytest.mark.slow
 
+PYTHON_RECIPE = (Path(__file__).parents[1] / "recipes/python/recipe.yaml").read_text()
 
-def own_util_request(root: Path, tmp: Path, **changes) -> BuildRequest:
-    recipe = Recipe("//internal/own-util", "internal/own-util/conda/meta.yaml", "meta.yaml",
-                    (Output("own-util", "1.2.0", noarch="python"),))
-    fields = dict(recipe=recipe, workspace_root=root, build_strings={"own-util": "h0a1b2c3d4e_0"},
-                  channels=("file:///srv/acme/channel", "https://conda.acme.invalid/extra"),
-                  output_dir=tmp / "out", work_dir=tmp / "work", source_cache=tmp / "src",
-                  platform="linux-64", variant={"python": "3.11"})
-    return BuildRequest(**{**fields, **changes})
+LIBDEP = """\
+package:
+  name: libdep
+  version: 2.0
+build:
+  number: 3
+  script:
+    - mkdir -p $PREFIX/share/libdep
+    - echo "libdep 2.0" > $PREFIX/share/libdep/version.txt
+test:
+  commands:
+    - grep -q "libdep 2.0" $PREFIX/share/libdep/version.txt
+"""
 
+USER = """\
+package:
+  name: user
+  version: 1.0
+build:
+  number: 0
+  noarch: generic
+  script:
+    - mkdir -p $PREFIX/share/user
+    - cp $PREFIX/share/libdep/version.txt $PREFIX/share/user/from-host.txt
+requirements:
+  host:
+    - libdep >=2
+test:
+  commands:
+    - grep -q "libdep 2.0" $PREFIX/share/user/from-host.txt
+    - echo "user test ran" > {marker}
+"""
 
-@pytest.fixture
-def workspace(tmp_path):
-    root = tmp_path / "ws"
-    (root / "internal/own-util/conda").mkdir(parents=True)
-    (root / "internal/own-util/conda/meta.yaml").write_text(OWN_UTIL.read_text())
-    return root
+SPLIT = """\
+{% set version = "1.2" %}
+package:
+  name: split
+  version: {{ version }}
+build:
+  number: 1
+outputs:
+  - name: libsplit
+    script: install_lib.sh
+    build:
+      noarch: generic
+    test:
+      commands:
+        - test -f $PREFIX/share/split/lib.txt
+  - name: split-tools
+    script: install_tools.sh
+    build:
+      noarch: generic
+    requirements:
+      run:
+        - {{ pin_subpackage("libsplit", exact=True) }}
+    test:
+      commands:
+        - test -f $PREFIX/share/split/lib.txt
+        - test -f $PREFIX/share/split/tools.txt
+"""
 
-
-def test_the_command(workspace, tmp_path):
-    invocation = CondaBuild().invocation(own_util_request(workspace, tmp_path))
-    assert invocation.argv == (
-        "conda", "build", str(tmp_path / "work/recipe"),
-        "--output-folder", str(tmp_path / "out"),
-        "--no-anaconda-upload", "--override-channels",
-        "-m", str(tmp_path / "work/orchestrate_variant.yaml"),
-        "--croot", str(tmp_path / "work/conda-bld"),
-        "--cache-dir", str(tmp_path / "src"),
-        "-c", "file:///srv/acme/channel", "-c", "https://conda.acme.invalid/extra",
-    )
-    assert invocation.cwd == tmp_path / "work"
-    assert invocation.reads == (workspace,)
-    assert invocation.writes == (tmp_path / "out", tmp_path / "work", tmp_path / "src")
-    assert BUILDERS["conda-build"] is CondaBuild
-
-
-def test_skipping_tests_adds_no_test(workspace, tmp_path):
-    argv = CondaBuild().invocation(own_util_request(workspace, tmp_path, test="skip")).argv
-    assert argv[argv.index("--cache-dir") + 2] == "--no-test"
-
-
-def test_the_files_the_command_reads(workspace, tmp_path):
-    request = own_util_request(workspace, tmp_path)
-    CondaBuild().prepare(request)
-    assert (tmp_path / "work/orchestrate_variant.yaml").read_text() == (
-        'orchestrate_build_string:\n  - "h0a1b2c3d4e_0"\n'
-        'python:\n  - "3.11"\n'
-        'target_platform:\n  - "linux-64"\n'
-    )
-    meta = (tmp_path / "work/recipe/meta.yaml").read_text()
-    assert f"  path: {workspace / 'internal/own-util'}\n" in meta
-    assert "build:\n  string: {{ orchestrate_build_string }}\n  number: 0\n" in meta
-    original = OWN_UTIL.read_text()
-    assert meta.replace("{{ orchestrate_build_string }}", "").count("{{") == original.count("{{")
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("package:\n  name: a\nbuild:\n  number: 1\n  string: py_0  # old\nabout: {}\n",
-     "package:\n  name: a\nbuild:\n  string: {{ orchestrate_build_string }}\n  number: 1\n"
-     "about: {}\n"),
-    ("build:  # [linux]\n    noarch: python\n",
-     "build:  # [linux]\n    string: {{ orchestrate_build_string }}\n    noarch: python\n"),
-    ("package:\n  name: a\n",
-     "package:\n  name: a\nbuild:\n  string: {{ orchestrate_build_string }}\n"),
-    ("build:\n  run_exports:\n    string: keep-me\n",
-     "build:\n  string: {{ orchestrate_build_string }}\n  run_exports:\n    string: keep-me\n"),
-])
-def test_build_string_lines(text, expected):
-    assert with_build_string_from_variant(text) == expected
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("source:\n  path: ..\n", "source:\n  path: /ws/pkg\n"),
-    ("source:\n  - path: ../src  # ours\n  - url: u\n",
-     "source:\n  - path: /ws/pkg/src  # ours\n  - url: u\n"),
-    ("source:\n  path: /abs\n", "source:\n  path: /abs\n"),
-    ("source:\n  path: {{ root }}\n", "source:\n  path: {{ root }}\n"),
-    ("test:\n  files:\n    path: ..\n", "test:\n  files:\n    path: ..\n"),
-])
-def test_path_source_lines(text, expected):
-    assert with_absolute_path_sources(text, Path("/ws/pkg/conda")) == expected
+OWN_PY = """\
+package:
+  name: own-py
+  version: 0.1.0
+source:
+  path: ..
+build:
+  number: 0
+  noarch: python
+  script:
+    - mkdir -p $SP_DIR
+    - cp -r src/own_py $SP_DIR/own_py
+requirements:
+  host:
+    - python
+  run:
+    - python
+test:
+  imports:
+    - own_py
+"""
 
 
-def test_recipe_yaml_recipes_are_not_for_conda_build(workspace, tmp_path):
-    recipe = Recipe("//recipes/python", "recipes/python/recipe.yaml", "recipe.yaml",
-                    (Output("python", "3.11.7"), Output("pip", "23.2.1", noarch="python")))
-    request = own_util_request(workspace, tmp_path, recipe=recipe)
-    with pytest.raises(BuildError, match="recipes/python/recipe.yaml: conda-build builds meta"):
-        CondaBuild().invocation(request)
+def workspace_files(conda_build_env: Path, marker: Path) -> dict[str, str]:
+    return {
+        "WORKSPACE.toml": ('[workspace]\nname = "cb"\n[build]\nbuilder = "conda-build"\n'
+                           f'conda_build = "{conda_build_env}/bin/conda-build"\ntimeout = 600\n'),
+        ".gitignore": "cache/\n",
+        "recipes/python/recipe.yaml": PYTHON_RECIPE,
+        "recipes/libdep/meta.yaml": LIBDEP,
+        "recipes/user/meta.yaml": USER.replace("{marker}", str(marker)),
+        "recipes/split/meta.yaml": SPLIT,
+        "recipes/split/install_lib.sh": ("mkdir -p $PREFIX/share/split\n"
+                                         "echo lib > $PREFIX/share/split/lib.txt\n"),
+        "recipes/split/install_tools.sh": "mkdir -p $PREFIX/share/split\n"
+                                           "echo tools > $PREFIX/share/split/tools.txt\n",
+        "internal/own-py/src/own_py/__init__.py": "VALUE = 1\n",
+        "internal/own-py/conda/meta.yaml": OWN_PY,
+    }
+
+
+def build(root: Path, *args: str) -> str:
+    argv = [sys.executable, "-m", "orchestrator", "-C", str(root), "build", *args]
+    done = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def planned(root: Path) -> dict[str, str]:
+    """package file name → build string, as `orchestrate plan` says."""
+    argv = [sys.executable, "-m", "orchestrator", "-C", str(root), "plan", "--format", "json"]
+    done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=True)
+    nodes = json.loads(done.stdout)["nodes"]
+    return {o["filename"]: o["subdir"] for n in nodes for o in n["outputs"]}
+
+
+def about_of(package: Path, scratch: Path) -> dict:
+    from rattler.package_streaming import extract
+
+    extract(package, scratch / package.name)
+    return json.loads((scratch / package.name / "info/about.json").read_text())
+
+
+def test_a_workspace_builds_with_conda_build(make_workspace, conda_build_env, tmp_path):
+    marker = tmp_path / "user-test-ran"
+    root = make_workspace(workspace_files(conda_build_env, marker))
+    expected = planned(root)
+    build(root)
+    channel = root / "cache/channel"
+    for filename, subdir in expected.items():
+        assert (channel / subdir / filename).is_file(), filename
+    assert marker.read_text() == "user test ran\n"  # the recipe's tests ran
+    by_conda_build = [f for f in expected if not f.startswith(("python-", "pip-"))]
+    assert len(by_conda_build) == 5
+    for filename in by_conda_build:
+        about = about_of(channel / expected[filename] / filename, tmp_path)
+        assert about["conda_build_version"] == "26.7.1", filename
+    (python,) = [f for f in expected if f.startswith("python-")]
+    assert "conda_build_version" not in about_of(channel / "linux-64" / python, tmp_path)
+    assert build(root).startswith("nothing to build: 5 targets up to date")

@@ -24,6 +24,10 @@ from orchestrator.workspace import load_workspace
 from ruamel.yaml import YAML
 
 INTERNAL = ("own-app", "own-data", "own-util")
+# issue 11: acme compiles; these are not noarch: python (the system toolchain bridge, a C
+# library and a C extension of acme's own, a PyPI sdist with a C extension)
+COMPILED = ("//recipes/system-toolchain", "//recipes/python-markupsafe", "//internal/own-native",
+            "//internal/own-native-py")
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +47,15 @@ def test_the_workspace_is_acme(acme):
     workspace, _, _ = acme
     assert workspace.name == "acme"
     assert workspace.config.build.builder == "rattler-build"
-    assert dict(workspace.config.variant) == {"python": "3.11"}
+    assert dict(workspace.config.variant) == {"python": "3.11", "c_stdlib": "sysroot",
+                                              "c_stdlib_version": "2.36"}
 
 
 def test_every_recipe_is_a_target_to_build_in_a_fresh_copy(acme):
     workspace, _, plan = acme
     recipe_files = [p for p in (workspace.root / "recipes").glob("*/*.yaml")]
     recipe_files += list((workspace.root / "internal").glob("*/conda/meta.yaml"))
-    assert len(plan.nodes) == len(recipe_files) == 18
+    assert len(plan.nodes) == len(recipe_files) == 22
     assert plan.order == tuple(plan.nodes)
     assert {node.action for node in plan.nodes.values()} == {"build"}
 
@@ -67,7 +72,8 @@ def test_build_strings_are_the_plans_hash_and_build_number(acme):
 
 
 def test_external_recipes_are_pypi_sdists_in_directories_named_differently(acme):
-    external = [r for r in recipes_of(acme, "//recipes/") if r.target != "//recipes/python"]
+    external = [r for r in recipes_of(acme, "//recipes/")
+                if r.target not in ("//recipes/python", *COMPILED)]
     assert len(external) >= 8
     assert sum(r.format == "recipe.yaml" for r in external) >= 1
     for recipe in external:
@@ -82,7 +88,8 @@ def test_external_recipes_are_pypi_sdists_in_directories_named_differently(acme)
 
 def test_internal_projects_depend_on_each_other_and_on_external_ones(acme):
     workspace, _, plan = acme
-    internal = {r.outputs[0].name: r for r in recipes_of(acme, "//internal/")}
+    internal = {r.outputs[0].name: r for r in recipes_of(acme, "//internal/")
+                if r.target not in COMPILED}
     assert sorted(internal) == list(INTERNAL)
     run = {name: {q.name for q in r.outputs[0].requirements_in("run")}
            for name, r in internal.items()}
@@ -104,6 +111,15 @@ META_YAML_TARGETS = [
 ]
 
 
+def test_compiled_recipes_build_with_the_system_toolchain(acme):
+    _, graph, plan = acme
+    for target in COMPILED[1:]:
+        build = {q.name for q in graph.recipe(target).outputs[0].requirements_in("build")}
+        assert build == {"gcc_linux-64", "sysroot_linux-64"}, target
+        assert "//recipes/system-toolchain" in plan.nodes[target].deps, target
+    assert "//internal/own-native" in plan.nodes["//internal/own-native-py"].deps
+
+
 def test_the_translation_test_covers_every_meta_yaml_of_acme(acme):
     _, graph, _ = acme
     meta = sorted(t for t in graph.graph if graph.recipe(t).format == "meta.yaml")
@@ -119,8 +135,9 @@ def test_every_meta_yaml_translates_with_the_planned_build_string(acme, target):
                    recipe_dir=str(workspace.root / recipe.directory), build_string=output.build)
     assert v1["package"] == {"name": output.name, "version": output.version}
     assert v1["build"]["string"] == output.build
-    assert v1["tests"][0]["python"]["imports"]
-    assert v1["build"]["noarch"] == "python"
+    if target not in COMPILED:
+        assert v1["tests"][0]["python"]["imports"]
+        assert v1["build"]["noarch"] == "python"
 
 
 def request_for(workspace, recipe, node, base: Path, channel: Path) -> BuildRequest:

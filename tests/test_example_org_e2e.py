@@ -45,11 +45,24 @@ def run_in(prefix: Path, *argv: str, cwd: Path) -> str:
     return done.stdout
 
 
+COMPILED = ["own-native-py", "markupsafe"]
+COMPILED_CHECK = ("import own_native_py, markupsafe, markupsafe._speedups; "
+                  "print(own_native_py.version(), own_native_py.checksum('acme'), "
+                  "markupsafe.escape('<b>'))")
+
+
+def assert_compiled_packages_run(prefix: Path, cwd: Path) -> None:
+    """acme's C extension calls its C library, markupsafe's C speedups load."""
+    assert run_in(prefix, "python", "-c", COMPILED_CHECK, cwd=cwd).split() == [
+        "1.0.0", "6385038299", "&lt;b&gt;"]
+    assert (prefix / "lib/libown_native.so.1").is_file()  # installed through run_exports
+
+
 def test_acme_builds_from_nothing_installs_runs_and_then_is_up_to_date(tmp_path):
     root = copy_example_org(tmp_path / "acme")
     _, plan = compute_plan(load_workspace(root, explicit=True), ["//..."])
     planned = {f"{o.subdir}/{o.filename}" for n in plan.nodes.values() for o in n.outputs}
-    assert len(plan.order) == len(plan.nodes) == 18
+    assert len(plan.order) == len(plan.nodes) == 22
 
     first, first_seconds = orchestrate(root, "build", "//...", "-j", "2")
     assert first.returncode == 0, f"{first.stdout[-4000:]}\n{first.stderr[-4000:]}"
@@ -58,12 +71,13 @@ def test_acme_builds_from_nothing_installs_runs_and_then_is_up_to_date(tmp_path)
     assert all((channel / p).is_file() for p in planned)
 
     prefix = tmp_path / "env"
-    installed = create_env(channel, ["own-app"], prefix, tmp_path / "pkgs")
+    installed = create_env(channel, ["own-app", *COMPILED], prefix, tmp_path / "pkgs")
     expected = {o.filename.removesuffix(".conda") for n in plan.nodes.values()
                 for o in n.outputs}
     assert set(installed) <= expected  # everything comes from this run's builds
     names = {p.rsplit("-", 2)[0] for p in installed}
     assert {"own-app", "own-data", "own-util", "click", "idna", "packaging", "python"} <= names
+    assert_compiled_packages_run(prefix, tmp_path)
 
     check = ("import own_app, own_util, own_data; "
              "print(own_app.__version__, own_util.slugify('Hello, World!'), "
@@ -86,6 +100,6 @@ def test_acme_builds_from_nothing_installs_runs_and_then_is_up_to_date(tmp_path)
     published = {p: (channel / p).stat().st_mtime_ns for p in planned}
     again, again_seconds = orchestrate(root, "build", "//...")
     assert again.returncode == 0, again.stderr
-    assert "nothing to build: 18 targets up to date" in again.stdout, again.stdout
+    assert "nothing to build: 22 targets up to date" in again.stdout, again.stdout
     assert {p: (channel / p).stat().st_mtime_ns for p in planned} == published
     print(f"\nacme: first build {first_seconds:.1f}s (-j 2), second build {again_seconds:.1f}s")

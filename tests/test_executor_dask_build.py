@@ -65,5 +65,5 @@ def test_a_running_scheduler_given_by_address_builds_the_workspace(scenario):
               "--report", "report.json")
         keys = {str(entry[0]) for entry in cluster.scheduler.transition_log}
     assert report(root) == {"//recipes/hello": "success", "//recipes/python": "success"}
-    assert any(k.startswith("orchestrate-//recipes/hello-") for k in keys)  # ran there
+    assert any(k.startswith("orchestrate-recipes/hello-") for k in keys)  # ran there
     assert_consistent(root / "cache/channel")

@@ -108,10 +108,15 @@ def test_unknown_rule_in_settings_is_bad_input(run_cli, make_workspace):
     assert result.err.startswith("error: WORKSPACE.toml: lint: unknown rule 'no-such-rule'")
 
 
-def test_built_is_refused_until_linkcheck_exists(run_cli, tmp_path):
+def test_built_on_an_empty_directory_says_each_output_is_not_built(run_cli, tmp_path):
     root = copy_example_org(tmp_path / "acme")
-    result = run_cli(["-C", root, "lint", "--built", root / "cache/channel"])
-    assert result.code == 2 and "linkcheck" in result.err
+    (tmp_path / "empty").mkdir()
+    code, findings, err = lint_json(run_cli, root, "--built", tmp_path / "empty", "//internal/...")
+    assert code == 0, err
+    missing = [f for f in findings if f["rule"] == "built-package"]
+    names = sorted(f["message"].rsplit(": ", 1)[1] for f in missing)
+    assert names == sorted(p.name for p in (root / "internal").iterdir())
+    assert all(f["severity"] == "warning" and f["line"] > 0 for f in missing)
 
 
 def test_corpus_recipes(run_cli, make_workspace, shared_corpus):

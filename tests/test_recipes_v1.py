@@ -165,3 +165,13 @@ def test_the_build_gets_exactly_the_planned_variant(make_workspace, tmp_path):
                           variant={"python": ("3.11", "3.12")})
     variant = build_variant(request)
     assert variant["python"] == ("3.12",) and variant["libfoo"] == ("2",)
+
+
+def test_a_bad_match_spec_is_rattler_builds_reason_without_its_rust_dressing(make_workspace):
+    recipe = ("package:\n  name: bad\n  version: \"1\"\nrequirements:\n  host:\n"
+              "    - python 3.9\n")
+    _, result = rendered(make_workspace, {"recipes/bad/recipe.yaml": recipe})
+    (error,) = result.errors
+    assert str(error) == (
+        "recipes/bad/recipe.yaml:6: rattler-build cannot render it: invalid value for 'item': "
+        "missing range specifier for '3.9'. Did you mean '==3.9' or '3.9.*'?")

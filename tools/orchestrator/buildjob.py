@@ -132,11 +132,11 @@ def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
 def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
                        settings: Any) -> tuple[str, ...]:
     from orchestrator import containers
-    from orchestrator.builders import BUILDERS
+    from orchestrator.builders import builder_for
 
     workspace = context.workspace
-    builder = BUILDERS[workspace.config.build.builder]()
     request = build_request(context, job, paths)
+    builder = builder_for(workspace.config.build.builder, request.recipe.format)
     builder.prepare(request)
     invocation = builder.invocation(request)
     if settings is not None:
@@ -144,7 +144,21 @@ def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
     proc.run(invocation.argv, log=paths.log, timeout=timeout_for(workspace, job.target),
              cancel=context.cancel, env=invocation.env, cwd=invocation.cwd)
     packages = builder.collect(request)
+    check_linking(context, packages, paths.log)
     return publish_atomically(context.channel_dir, packages, workspace.platform)
+
+
+def check_linking(context: BuildContext, packages: list[Path], log: Path) -> None:
+    """Overlinking fails the build (one line per problem); overdepending goes to the log."""
+    from orchestrator import linkcheck
+
+    allowed = context.workspace.config.build.system_libs
+    problems = linkcheck.check_built(packages, context.channel_dir, allowed)
+    with open(log, "a", encoding="utf-8") as out:
+        out.writelines(f"warning: {p.line()}\n" for p in problems if p.kind == "overdepending")
+    errors = [p.line() for p in problems if p.kind == "overlinking"]
+    if errors:
+        raise BuildError("\n".join(errors))
 
 
 def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
@@ -164,6 +178,7 @@ def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
         platform=workspace.platform,
         variant=build_variant(workspace, context.recipes[job.target]),
         log=paths.log,
+        conda_build=workspace.config.build.conda_build,
     )
 
 

@@ -2,9 +2,11 @@
 message, fix hint, default severity and the check that finds where it fails.
 
 A check is a pure function of a `Subject` (the rendered recipe and its text) returning the
-1-based lines where the rule fails (0 when no line fits). `[lint]` in WORKSPACE.toml switches
-rules on (`enable`, for rules off by default) or off (`disable`) and changes `severity`.
-`linked-libraries` (the linking rules, on built packages) runs only with `lint --built`.
+1-based lines where the rule fails (0 when no line fits), or (line, detail) pairs where the
+finding needs to say more than the rule's message. `[lint]` in WORKSPACE.toml switches rules on
+(`enable`, for rules off by default) or off (`disable`) and changes `severity`.
+The linking rules (`linked-libraries`, `overdepending`, `built-package`) look at built
+packages (`Subject.built`, linkcheck.py's answers), so they run only with `lint --built DIR`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrator.errors import WorkspaceError
+from orchestrator.linkcheck import LinkProblem
 from orchestrator.recipes.model import Recipe
 from orchestrator.recipes.selectors import platform_names
 
@@ -24,10 +27,20 @@ BUILD_TOOLS = frozenset({"cmake", "ninja", "meson", "make", "pkg-config", "autoc
 
 
 @dataclass(frozen=True)
+class Built:
+    """What `lint --built` found of a recipe's packages: the link problems of the newest
+    package of each output, and the outputs with no package at all."""
+
+    problems: tuple[LinkProblem, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Subject:
     recipe: Recipe
     lines: tuple[str, ...]  # the recipe file's text, line by line
     platform: str
+    built: Built | None = None  # None: no built packages were asked for
 
 
 @dataclass(frozen=True)
@@ -36,8 +49,9 @@ class Rule:
     severity: str  # "error" | "warning"
     message: str
     hint: str
-    check: Callable[[Subject], list[int]]
+    check: Callable[[Subject], list[int] | list[tuple[int, str]]]
     default: bool = True  # on unless disabled
+    needs_built: bool = False  # looks at built packages: only with `lint --built`
 
 
 @dataclass(frozen=True)
@@ -152,8 +166,29 @@ def _true(expr: str, names: dict) -> bool:
         return True  # not ours to judge: rendering reports bad selectors
 
 
-def built_only(subject: Subject) -> list[int]:
-    return []  # checked on built packages by `lint --built`, not on the recipe
+def _run_line(subject: Subject) -> int:
+    return (line_of(subject, r"^\s*run:") or line_of(subject, r"^\s*requirements:")
+            or line_of(subject, r"^package:"))
+
+
+def _link_problems(subject: Subject, kind: str) -> list[LinkProblem]:
+    return [p for p in (subject.built.problems if subject.built else ()) if p.kind == kind]
+
+
+def overlinked(subject: Subject) -> list[tuple[int, str]]:
+    return [(_run_line(subject), f"{p.file} needs {p.library}")
+            for p in _link_problems(subject, "overlinking")]
+
+
+def overdepending(subject: Subject) -> list[tuple[int, str]]:
+    return [(_run_line(subject), f"{p.file}: {p.library}")
+            for p in _link_problems(subject, "overdepending")]
+
+
+def not_built(subject: Subject) -> list[tuple[int, str]]:
+    missing = subject.built.missing if subject.built else ()
+    return [(line_of(subject, r"^\s*name:\s*" + re.escape(name)) or line_of(subject, "^package:"),
+             name) for name in missing]
 
 
 RULES: dict[str, Rule] = {r.id: r for r in (
@@ -173,25 +208,38 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "give it a version constraint, e.g. cmake >=3.28", unpinned_build_tools),
     Rule("dead-selector", "warning", "a selector for a platform the organization never builds",
          "remove the line, or the selector", dead_selectors),
-    Rule("linked-libraries", "error", "a built package links outside the allowed libraries",
-         "add the library to the host requirements or to the allowed system libraries",
-         built_only, default=False),
+    Rule("linked-libraries", "error", "a built package links a library that no run "
+         "requirement provides and [build] system_libs does not allow",
+         "add the library's package to the requirements (its run_exports pin it at run time)",
+         overlinked, needs_built=True),
+    Rule("overdepending", "warning", "a run requirement ships shared libraries none of which "
+         "the package links", "drop the requirement unless it is needed for other reasons",
+         overdepending, default=False, needs_built=True),  # noisy, as conda-build's is
+    Rule("built-package", "warning", "lint --built found no package of this output",
+         "build it first (orchestrate build TARGET), or point --built at its channel",
+         not_built, needs_built=True),
 )}
 
 
-def active_rules(settings) -> dict[str, Rule]:
-    """RULES after `[lint]`: enable, disable, severity (unknown ids are errors)."""
+def active_rules(settings, built: bool = False) -> dict[str, Rule]:
+    """RULES after `[lint]`: enable, disable, severity (unknown ids are errors); the rules on
+    built packages only when `built`."""
     for key in (*settings.enable, *settings.disable, *settings.severity):
         if key not in RULES:
             raise WorkspaceError(f"WORKSPACE.toml: lint: unknown rule {key!r}; one of "
                                  + ", ".join(RULES))
     from dataclasses import replace
 
-    on = {i: r for i, r in RULES.items()
-          if (r.default or i in settings.enable) and i not in settings.disable}
+    on = {i: r for i, r in RULES.items() if i not in settings.disable
+          and (r.default or i in settings.enable) and (built or not r.needs_built)}
     return {i: replace(r, severity=settings.severity.get(i, r.severity)) for i, r in on.items()}
 
 
 def lint_subject(subject: Subject, rules: dict[str, Rule]) -> list[Finding]:
-    return [Finding(subject.recipe.path, line, rule.id, rule.severity, rule.message, rule.hint)
-            for rule in rules.values() for line in rule.check(subject)]
+    return [_finding(subject, rule, hit) for rule in rules.values() for hit in rule.check(subject)]
+
+
+def _finding(subject: Subject, rule: Rule, hit: int | tuple[int, str]) -> Finding:
+    line, detail = hit if isinstance(hit, tuple) else (hit, "")
+    message = f"{rule.message}: {detail}" if detail else rule.message
+    return Finding(subject.recipe.path, line, rule.id, rule.severity, message, rule.hint)

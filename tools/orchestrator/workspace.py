@@ -75,6 +75,8 @@ class BuildSection(_Strict):
     timeout: float = Field(default=3600.0, gt=0)
     jobs: int = Field(default=0, ge=0)
     overrides: dict[str, BuildOverride] = {}
+    conda_build: str = "conda-build"  # the conda-build command (its python runs the builds)
+    system_libs: tuple[str, ...] | None = None  # allowed libraries; None: manylinux2014's
 
     @field_validator("overrides")
     @classmethod

@@ -29,4 +29,13 @@ class Builder(Protocol):
 
 BUILDERS: dict[str, type[Builder]] = {"rattler-build": RattlerBuild, "conda-build": CondaBuild}
 
-__all__ = ["BUILDERS", "BuildRequest", "Builder", "CondaBuild", "Invocation", "RattlerBuild"]
+
+def builder_for(name: str, recipe_format: str) -> Builder:
+    """The builder of one recipe: with `conda-build`, recipe.yaml recipes (which conda-build
+    cannot read) go to rattler-build, into the same graph and channel."""
+    if name == "conda-build" and recipe_format != "meta.yaml":
+        return RattlerBuild()
+    return BUILDERS[name]()
+
+__all__ = ["BUILDERS", "BuildRequest", "Builder", "CondaBuild", "Invocation", "RattlerBuild",
+           "builder_for"]

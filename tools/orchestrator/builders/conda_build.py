@@ -1,33 +1,31 @@
-"""The conda-build builder: `conda build` of a meta.yaml, for production containers only.
+"""The conda-build builder: `conda build` of a meta.yaml recipe, hermetic and offline.
 
-conda-build cannot be installed where the orchestrator is developed, so this builder only
-describes the command. The build string the plan expects is forced through a variant file
-written into the job's work dir: conda-build has no flag for the build string and takes it
-from the recipe, so the builder builds a copy of the recipe directory whose meta.yaml reads
-`build: string:` from the variant key `orchestrate_build_string`, and passes that key with the
-request's variant in a variant file (`-m orchestrate_variant.yaml`). The rest of the meta.yaml
-is untouched: conda-build renders it itself (selectors, `compiler()`, `pin_subpackage`).
+Each run gets, in the job's work dir: its own condarc (only the channels orchestrate passes,
+no defaults, `offline` unless a channel is remote or a source is a url, solver rattler, pkgs dirs
+under cache/ and
+envs dirs in the work dir), its own croot, the target's variant as a variant config file
+(`-m`), and a HOME of its own with every CONDA_* variable removed, so that no user or machine
+configuration is read. The recipe is built where it is in the workspace, unedited; the planned
+build strings reach conda-build through conda_build_runner.py (see there why), which runs with
+the python of the conda-build named by `[build] conda_build`. Multi-output recipes build as
+one run; `collect` checks every output against the plan.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
+import shutil
 from pathlib import Path
 
 from orchestrator.builders.collect import check_built, expected_packages, read_built
 from orchestrator.builders.request import BuildRequest, Invocation
-from orchestrator.builders.workdir import copy_recipe_dir
 from orchestrator.errors import BuildError
 
+RUNNER = Path(__file__).with_name("conda_build_runner.py")
 VARIANT_FILE = "orchestrate_variant.yaml"
-RECIPE_DIR = "recipe"
-BUILD_STRING_KEY = "orchestrate_build_string"
-_STRING_LINE = f"string: {{{{ {BUILD_STRING_KEY} }}}}"
-_TOP_BUILD = re.compile(r"^build:\s*(#.*)?$")
-_TOP_KEY = re.compile(r"^[^\s#{]")
-_TOP_SOURCE = re.compile(r"^source:\s*(#.*)?$")
-_PATH_LINE = re.compile(r"^(?P<head>\s*(-\s+)?path:\s*)(?P<value>[^\s#]+)(?P<tail>.*)$")
+CONDARC = "condarc"
+BUILD_STRINGS = "build_strings.json"
 
 
 class CondaBuild:
@@ -35,21 +33,23 @@ class CondaBuild:
 
     def prepare(self, request: BuildRequest) -> None:
         _only_meta_yaml(request)
-        recipe_dir = request.work_dir / RECIPE_DIR
-        copy_recipe_dir(request, recipe_dir)
-        meta = recipe_dir / "meta.yaml"
-        text = with_build_string_from_variant(meta.read_text(encoding="utf-8"))
-        meta.write_text(with_absolute_path_sources(text, request.recipe_dir), encoding="utf-8")
-        (request.work_dir / VARIANT_FILE).write_text(variant_file(request), encoding="utf-8")
+        work = request.work_dir
+        (work / "home").mkdir(parents=True, exist_ok=True)
+        pkgs_dir(request).mkdir(parents=True, exist_ok=True)  # mounted read-write in containers
+        (work / VARIANT_FILE).write_text(variant_file(request), encoding="utf-8")
+        (work / CONDARC).write_text(condarc(request), encoding="utf-8")
+        (work / BUILD_STRINGS).write_text(json.dumps(dict(request.build_strings), indent=1),
+                                          encoding="utf-8")
 
     def invocation(self, request: BuildRequest) -> Invocation:
         _only_meta_yaml(request)
         return Invocation(
             argv=conda_build_argv(request),
-            env=dict(os.environ),
+            env=hermetic_env(request, os.environ),
             cwd=request.work_dir,
-            reads=(request.workspace_root,),
-            writes=(request.output_dir, request.work_dir, request.source_cache),
+            reads=(request.workspace_root, RUNNER.parent),
+            writes=(request.output_dir, request.work_dir, request.source_cache,
+                    pkgs_dir(request)),
         )
 
     def collect(self, request: BuildRequest) -> list[Path]:
@@ -58,12 +58,15 @@ class CondaBuild:
 
 
 def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
-    argv = ["conda", "build", str(request.work_dir / RECIPE_DIR),
-            "--output-folder", str(request.output_dir),
+    work = request.work_dir
+    # through env: the interpreter is conda-build's environment's (also inside a container),
+    # not the host's that containers.image_command replaces by the image's python3
+    argv = ["/usr/bin/env", conda_build_python(request.conda_build), str(RUNNER),
+            "--build-strings", str(work / BUILD_STRINGS), "--",
+            str(request.recipe_dir), "--output-folder", str(request.output_dir),
             "--no-anaconda-upload", "--override-channels",
-            "-m", str(request.work_dir / VARIANT_FILE),
-            "--croot", str(request.work_dir / "conda-bld"),
-            "--cache-dir", str(request.source_cache)]
+            "-m", str(work / VARIANT_FILE), "--croot", str(work / "conda-bld"),
+            "--cache-dir", str(request.source_cache / "conda-build")]
     if request.test == "skip":
         argv.append("--no-test")
     for channel in request.channels:
@@ -71,58 +74,64 @@ def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
     return tuple(argv)
 
 
+def conda_build_python(command: str) -> str:
+    """The interpreter of the conda-build command: the `python` beside it (a venv's or conda
+    environment's bin/), found on PATH when the command is a bare name."""
+    found = command if "/" in command else shutil.which(command)
+    if found is None:
+        raise BuildError(f"conda-build command `{command}` not found on PATH "
+                         "(hint: set [build] conda_build in WORKSPACE.toml)")
+    return str(Path(os.path.abspath(os.path.expanduser(found))).parent / "python")
+
+
 def variant_file(request: BuildRequest) -> str:
-    """conda_build_config.yaml content: the request's variant plus the forced build string."""
-    (output,) = request.recipe.outputs
+    """conda_build_config.yaml content: the target's variant and the target platform."""
     # conda-build has no --target-platform flag: the target is the `target_platform` variant key
-    values = {**request.variant, "target_platform": request.platform,
-              BUILD_STRING_KEY: request.build_string_of(output)}
+    values = {**request.variant, "target_platform": request.platform}
     return "".join(f"{key}:\n  - {_quoted(value)}\n" for key, value in sorted(values.items()))
 
 
-def with_build_string_from_variant(meta_yaml: str) -> str:
-    """The meta.yaml text whose top-level `build:` takes `string:` from the variant key."""
-    lines = meta_yaml.splitlines()
-    start = next((i for i, line in enumerate(lines) if _TOP_BUILD.match(line)), None)
-    if start is None:
-        return "\n".join([*lines, "build:", f"  {_STRING_LINE}"]) + "\n"
-    end = next((i for i in range(start + 1, len(lines)) if _TOP_KEY.match(lines[i])), len(lines))
-    body = lines[start + 1:end]
-    indent = next((_indent(line) for line in body if line.strip()
-                   and not line.lstrip().startswith("#")), "  ")
-    kept = [line for line in body if not (line.startswith(indent + "string:")
-                                          and _indent(line) == indent)]
-    return "\n".join([*lines[:start + 1], indent + _STRING_LINE, *kept, *lines[end:]]) + "\n"
+def condarc(request: BuildRequest) -> str:
+    """The run's whole conda configuration (JSON is YAML)."""
+    # conda's `offline` also stops conda-build's source downloads (into its --cache-dir, kept
+    # under cache/sources/conda-build): a recipe with url sources needs the network once
+    remote = any(not c.startswith("file://") for c in request.channels) or any(
+        source.kind == "url" for source in request.recipe.sources)
+    settings = {
+        "channels": list(request.channels), "default_channels": [],
+        "custom_channels": {}, "custom_multichannels": {},
+        "solver": "rattler",  # the classic solver fails on virtual packages (conda-build 5516)
+        "offline": not remote, "add_pip_as_python_dependency": False,
+        "auto_update_conda": False, "notify_outdated_conda": False, "report_errors": False,
+        "pkgs_dirs": [str(pkgs_dir(request))], "envs_dirs": [str(request.work_dir / "envs")],
+        "conda_build": {"pkg_format": "2"},
+    }
+    return json.dumps(settings, indent=1) + "\n"
 
 
-def with_absolute_path_sources(meta_yaml: str, recipe_dir: Path) -> str:
-    """The copy lives in the work dir: `source: path: ..` must still mean the workspace's."""
-    lines = meta_yaml.splitlines()
-    start = next((i for i, line in enumerate(lines) if _TOP_SOURCE.match(line)), None)
-    if start is None:
-        return meta_yaml
-    for i in range(start + 1, len(lines)):
-        if _TOP_KEY.match(lines[i]):
-            break
-        path = _PATH_LINE.match(lines[i])
-        if path and "{{" not in path["value"] and not path["value"].startswith("/"):
-            absolute = os.path.normpath(recipe_dir / path["value"])
-            lines[i] = f"{path['head']}{absolute}{path['tail']}"
-    return "\n".join(lines) + "\n"
+def pkgs_dir(request: BuildRequest) -> Path:
+    """Shared by the builds of a workspace (conda locks it), under cache/."""
+    return request.source_cache.parent / "conda-pkgs"
 
 
-def _indent(line: str) -> str:
-    return line[:len(line) - len(line.lstrip())]
+def hermetic_env(request: BuildRequest, environ: dict[str, str] | os._Environ) -> dict[str, str]:
+    """The caller's environment without conda's variables, with a HOME and CONDARC of the run:
+    conda reads ~/.condarc, $XDG_CONFIG_HOME/conda and $CONDA_PREFIX/.condarc otherwise."""
+    env = {k: v for k, v in environ.items()
+           if not k.upper().startswith(("CONDA", "XDG_CONFIG_HOME", "MAMBA"))}
+    env.update(HOME=str(request.work_dir / "home"), CONDARC=str(request.work_dir / CONDARC),
+               PYTHONUNBUFFERED="1", PYTHONNOUSERSITE="1")
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)
+    return env
 
 
 def _only_meta_yaml(request: BuildRequest) -> None:
     if request.recipe.format != "meta.yaml":
         raise BuildError(f"{request.recipe.path}: conda-build builds meta.yaml recipes only "
                          "(hint: build recipe.yaml recipes with the rattler-build builder)")
-    if len(request.recipe.outputs) != 1:
-        raise BuildError(f"{request.recipe.path}: the conda-build builder handles "
-                         "single-output recipes only")
 
 
 def _quoted(value: str) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+

@@ -28,6 +28,7 @@ class BuildRequest:
     variant: Mapping[str, str] = field(default_factory=dict)
     log: Path | None = None
     test: str = "native"  # "native" runs the recipe's tests, "skip" does not
+    conda_build: str = "conda-build"  # the conda-build command ([build] conda_build)
 
     def subdir_of(self, output: Output) -> str:
         return "noarch" if output.noarch else self.platform

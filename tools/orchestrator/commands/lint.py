@@ -2,15 +2,16 @@
 (lint.py) on every selected recipe. One line per finding, `file:line: id message (hint: ...)`;
 exit 1 when an error-level rule fails, 0 when only warnings (or nothing) remain.
 
-`--built DIR` is the place for the linking rules on built packages (`linked-libraries`): it
-belongs to linkcheck.py's `check_package(package_path, ...)`, which is not in this tree yet;
-until it is, `--built` is refused rather than pretending to check.
+`--built DIR` (a channel directory, or a directory of package files) adds the linking rules:
+the newest package of each selected output in DIR is checked by linkcheck.py, with the
+packages of DIR as the providers of its run requirements and `[build] system_libs` allowed.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from orchestrator.commands._load import add_format, write, write_json
 from orchestrator.errors import OrchestratorError, RecipeErrors
@@ -28,20 +29,44 @@ def run(args: argparse.Namespace) -> int:
     from orchestrator.lint import Subject, active_rules, lint_subject
 
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
-    rules = active_rules(workspace.config.lint)
-    if args.built:
-        raise LintError("lint --built needs linkcheck.py (the linking rules), not yet here")
+    rules = active_rules(workspace.config.lint, built=bool(args.built))
+    built_dir = _built_dir(args.built)
     recipes, errors = selected_recipes(workspace, args.targets, every_variant=True)
+    built = (_built(recipes, built_dir, workspace.config.build.system_libs) if built_dir
+             else [None] * len(recipes))
     findings = []
-    for recipe in recipes:
+    for recipe, packages in zip(recipes, built, strict=True):
         text = (workspace.root / recipe.path).read_text(encoding="utf-8")
-        subject = Subject(recipe, tuple(text.splitlines()), workspace.platform)
+        subject = Subject(recipe, tuple(text.splitlines()), workspace.platform, packages)
         findings += lint_subject(subject, rules)
     _report(list(dict.fromkeys(findings)), args.format)  # what every variant shows, once
     if errors:
         sys.stdout.flush()
         raise RecipeErrors(list(errors))
     return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _built_dir(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if not Path(value).is_dir():
+        raise LintError(f"lint --built {value}: not a directory (a channel, or package files)")
+    return Path(value)
+
+
+def _built(recipes, directory: Path, system_libs) -> list:
+    """Per recipe, a lint.Built: the link problems of its outputs' newest packages in
+    `directory` (a skipped recipe has none to look at)."""
+    from orchestrator import linkcheck
+    from orchestrator.lint import Built
+
+    outputs = [[] if r.skipped else [o.name for o in r.outputs] for r in recipes]
+    newest = linkcheck.newest_packages(directory, {n for names in outputs for n in names})
+    allowed = linkcheck.MANYLINUX2014_LIBS if system_libs is None else tuple(system_libs)
+    providers = linkcheck.directory_providers(directory, list(newest.values()))
+    return [Built(tuple(p for n in names if n in newest
+                        for p in linkcheck.check_package(newest[n], providers, allowed)),
+                  tuple(n for n in names if n not in newest)) for names in outputs]
 
 
 def _report(findings, format_: str) -> None:

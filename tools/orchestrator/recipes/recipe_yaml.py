@@ -76,8 +76,9 @@ _READS = {"env": "build machine's environment", "loa": "file system", "inc": "fi
 
 
 def _rendered(raw: RawRecipe, platform: str, variants) -> list:
+    recipe = _stage0(raw)
     try:
-        return _stage0(raw).render(variants, _render_config(platform))
+        return recipe.render(variants, _render_config(platform))
     except Exception as exc:  # noqa: BLE001 - rattler_build raises its own error types
         raise _error(raw, exc) from None
 
@@ -115,12 +116,25 @@ def _stage0(raw: RawRecipe):
 def _error(raw: RawRecipe, exc: Exception) -> RecipeError:
     text = " ".join(str(exc).split())
     found = _LINE.search(text)
-    return RecipeError(raw.path, _message(text), int(found.group(1)) if found else 1)
+    line = int(found.group(1)) if found else _line_of_quoted(raw.text, text)
+    return RecipeError(raw.path, _message(text), line)
+
+
+def _line_of_quoted(text: str, message: str) -> int:
+    """Where a message without a line points: the first line holding a value it quotes, the
+    last quoted first (rattler-build's parse errors quote the bad value last, e.g. `... for
+    '3.9'`, then maybe suggestions no line holds), else line 1."""
+    quoted = re.findall(r"'([^']+)'", message)
+    for value in reversed(quoted):
+        for number, line in enumerate(text.splitlines(), 1):
+            if value in line.split("#", 1)[0]:
+                return number
+    return 1
 
 
 _UNDEFINED = (re.compile(r"undefined value \(in [^)]*\) \(template: \$\{\{\s*(\w+)\s*\}\}\)"),
               re.compile(r"undefined variable in condition '(\w+)'"))
-_INNER = re.compile(r'message: "(.*?)(?<!\\)", span')
+_INNER = re.compile(r'(?:message|reason): "(.*?)(?<!\\)", (?:span|suggestion)')
 
 
 def _message(text: str) -> str:
