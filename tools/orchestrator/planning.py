@@ -35,7 +35,7 @@ from orchestrator.hashing import (
 )
 from orchestrator.plan import Plan, make_plan, select_targets, unsupplied
 from orchestrator.recipes.model import Recipe
-from orchestrator.recipes.render_cache import RenderKeys
+from orchestrator.recipes.render_keys import RenderKeys
 from orchestrator.snapshot import Snapshot, strings_map
 from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
@@ -53,7 +53,7 @@ def compute_plan(
     offline: bool = False,
 ) -> tuple[TargetGraph, Plan]:
     """Render the workspace, build its graph and plan `patterns` (default `//...`)."""
-    from orchestrator.recipes.render import render_workspace
+    from orchestrator.recipes.render_workspace import render_workspace
 
     files = git_file_index(workspace.root)
     rendered = render_workspace(workspace, files.digests if files else None)
@@ -253,7 +253,7 @@ def snapshot_key(render_keys_digest: str) -> str:
     import xxhash
 
     from orchestrator import cachefile, cycles, edges, graph, snapshot
-    from orchestrator.recipes.render_cache import CODE_VERSION
+    from orchestrator.recipes.render_keys import CODE_VERSION
 
     modules = (graph, edges, cycles, cachefile, snapshot)
     code = b"".join(Path(m.__file__).read_bytes() for m in modules)
@@ -276,14 +276,16 @@ def prepare(workspace: Workspace) -> Prepared:
     its own processes meanwhile the snapshot and the render index are read (2 cores: the
     reads cost nothing more), and the snapshot is used only if its key matches."""
     from orchestrator import cachefile
-    from orchestrator.recipes.render_cache import collector_paused, load_index, render_keys
+    from orchestrator.cachefile import collector_paused
+    from orchestrator.recipes.render_cache import load_index
+    from orchestrator.recipes.render_workspace import indexed_render_keys
 
     pending = vcs.start_tree_state(workspace.root)
     with collector_paused():
         saved = cachefile.read(workspace.cache_dir / SNAPSHOT_FILE, SNAPSHOT_KIND, tuples=True)
     index = load_index(workspace.cache_dir)
     files = git_file_index(workspace.root, pending)
-    keys = render_keys(workspace, files.digests if files else None, index)
+    keys = indexed_render_keys(workspace, files.digests if files else None, index)
     key = snapshot_key(keys.digest())
     snapshot = decode_snapshot(saved[1]) if saved is not None and saved[0] == key else None
     return Prepared(files, keys, key, snapshot)

@@ -52,7 +52,7 @@ def load(args: argparse.Namespace, *, with_data: bool = False) -> Loaded:
         graph = prepared.snapshot.graph
         recipes = tuple(graph.recipe(t) for t in graph.graph)
         return Loaded(workspace, recipes, graph, (), files, prepared.snapshot.digests, key)
-    from orchestrator.recipes.render import render_keyed  # the heavy part, only when needed
+    from orchestrator.recipes.render_workspace import render_keyed  # the snapshot missed
 
     rendered = render_keyed(workspace, keys)
     try:
