@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git, write_files
 from orchestrator.hashing import git_file_index
-from orchestrator.planning import HASHES_FILE, SNAPSHOT_FILE
+from orchestrator.plan_caches import HASHES_FILE, SNAPSHOT_FILE
 from orchestrator.recipes import render_cache, render_keys
 from orchestrator.recipes.render_cache import INDEX_FILE
 from orchestrator.recipes.render_workspace import indexed_render_keys
