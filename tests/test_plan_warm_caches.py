@@ -197,7 +197,7 @@ def test_a_new_file_in_a_recipe_directory_reaches_the_recipe(org, run_cli):
 def test_changed_renderer_code_misses_every_entry(org, run_cli, monkeypatch):
     plan(run_cli, org)
     keys = read_keys(org)
-    # Stands for an edit of the renderer's code: CODE_VERSION is the digest of recipes/*.py.
+    # Stands for an edit of the renderer's code: CODE_VERSION digests recipes/*.py and hashing.py.
     monkeypatch.setattr(render_keys, "CODE_VERSION", "another renderer")
     changed = read_keys(org)
     assert [k.raw is not None for k in changed.items] == [True] * len(keys.items)
