@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from orchestrator.recipes.render import render_workspace
+from orchestrator.recipes.render_workspace import render_workspace
 from orchestrator.workspace import load_workspace
 
 META = """\

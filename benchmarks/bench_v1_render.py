@@ -33,7 +33,7 @@ OURS = """
 import sys
 from pathlib import Path
 sys.path.insert(0, {tools!r})
-from orchestrator.recipes.render import render_workspace
+from orchestrator.recipes.render_workspace import render_workspace
 from orchestrator.workspace import load_workspace
 result = render_workspace(load_workspace(Path({root!r}), explicit=True))
 print(len(result.recipes), len(result.errors))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from orchestrator.recipes.render import render_workspace
+from orchestrator.recipes.render_workspace import render_workspace
 from orchestrator.recipes.variant_config import workspace_space
 from orchestrator.workspace import load_workspace
 

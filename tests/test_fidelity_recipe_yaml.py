@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from orchestrator.recipes.render import render_workspace
+from orchestrator.recipes.render_workspace import render_workspace
 from orchestrator.recipes.v1_pins import requirement_text
 from orchestrator.workspace import load_workspace
 from ruamel.yaml import YAML

@@ -235,7 +235,8 @@ def test_build_string():
 
 
 def test_digest_is_canonical():
-    assert hashing.digest_of({"b": 1, "a": [1, 2]}) == hashing.digest_of({"a": [1, 2], "b": 1})
+    assert hashing.canonical_digest({"b": 1, "a": [1, 2]}) == hashing.canonical_digest(
+        {"a": [1, 2], "b": 1})
 
 
 def test_cloning_does_not_copy_untracked_files(org, tmp_path):

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git, write_files
 from orchestrator.hashing import git_file_index
-from orchestrator.planning import HASHES_FILE, SNAPSHOT_FILE
-from orchestrator.recipes import render_cache
-from orchestrator.recipes.render_cache import INDEX_FILE, render_keys
+from orchestrator.plan_caches import HASHES_FILE, SNAPSHOT_FILE
+from orchestrator.recipes import render_cache, render_keys
+from orchestrator.recipes.render_cache import INDEX_FILE
+from orchestrator.recipes.render_workspace import indexed_render_keys
 from orchestrator.workspace import read_workspace
 from test_plan_support import ORG, actions, publish_outputs
 
@@ -76,7 +77,7 @@ def stamp(root: Path, name: str) -> tuple[int, bytes]:
 
 def read_keys(root: Path):
     workspace = read_workspace(root)
-    return render_keys(workspace, git_file_index(root).digests)
+    return indexed_render_keys(workspace, git_file_index(root).digests)
 
 
 def reread(root: Path) -> list[str]:
@@ -110,7 +111,7 @@ VARIANTS = {
 
 def test_warm_commands_answer_like_cold_ones_with_variants(make_workspace, run_cli,
                                                             monkeypatch):
-    from orchestrator.recipes import render
+    from orchestrator.recipes import render_workspace
 
     root = make_workspace(VARIANTS)
     command = ("graph", "--format", "json")
@@ -124,7 +125,7 @@ def test_warm_commands_answer_like_cold_ones_with_variants(make_workspace, run_c
     def no_render(*_args):
         raise AssertionError("a warm run renders nothing: the snapshot answers")
 
-    monkeypatch.setattr(render, "render_keyed", no_render)
+    monkeypatch.setattr(render_workspace, "render_keyed", no_render)
     assert run_cli(["-C", root, *command]) == first  # node ids, notes and all
 
 
@@ -228,8 +229,8 @@ def test_a_new_file_in_a_recipe_directory_reaches_the_recipe(org, run_cli):
 def test_changed_renderer_code_misses_every_entry(org, run_cli, monkeypatch):
     plan(run_cli, org)
     keys = read_keys(org)
-    # Stands for an edit of the renderer's code: CODE_VERSION is the digest of recipes/*.py.
-    monkeypatch.setattr(render_cache, "CODE_VERSION", "another renderer")
+    # Stands for an edit of the renderer's code: CODE_VERSION digests recipes/*.py and hashing.py.
+    monkeypatch.setattr(render_keys, "CODE_VERSION", "another renderer")
     changed = read_keys(org)
     assert [k.raw is not None for k in changed.items] == [True] * len(keys.items)
     assert not {k.key for k in keys.items} & {k.key for k in changed.items}

@@ -17,7 +17,8 @@ from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.discover import discover_recipes, target_of
 from orchestrator.recipes.model import RawRecipe
 from orchestrator.recipes.records import package_name
-from orchestrator.recipes.render import render_recipe, render_workspace
+from orchestrator.recipes.render import render_recipe
+from orchestrator.recipes.render_workspace import render_workspace
 from orchestrator.recipes.selectors import apply_selectors, selector_namespace
 from orchestrator.workspace import load_workspace
 
@@ -476,7 +477,7 @@ def test_jinja_blocks_see_selectors_and_describe():
 
 
 def test_many_recipes_render_in_parallel_like_one_by_one(make_workspace):
-    from orchestrator.recipes.render_cache import PARALLEL_FROM
+    from orchestrator.recipes.render_pool import PARALLEL_FROM
 
     files = {f"recipes/p{i:03}/meta.yaml": PACKAGE.format(f"dep-{i} >={i}").replace(
         "name: x", f"name: p{i:03}") for i in range(PARALLEL_FROM + 10)}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import commit_all, git
-from orchestrator.recipes.render import render_workspace
+from orchestrator.recipes.render_workspace import render_workspace
 from orchestrator.workspace import load_workspace
 
 SCENARIO = Path(__file__).parent / "scenarios" / "recipes_org"

@@ -7,7 +7,7 @@ import subprocess
 
 from orchestrator.builders import RattlerBuild
 from orchestrator.builders.rattler_build import build_variant
-from orchestrator.recipes.render import render_workspace
+from orchestrator.recipes.render_workspace import render_workspace
 from orchestrator.workspace import load_workspace
 from test_builders_rattler_build import request_for
 

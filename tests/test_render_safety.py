@@ -192,7 +192,7 @@ def test_a_symlink_inside_the_workspace_is_followed(make_workspace):
         "shared/data.yaml": "summary: from shared\n",
     })
     (root / "recipes/x/data.yaml").symlink_to(root / "shared/data.yaml")
-    from orchestrator.recipes.render import render_workspace
+    from orchestrator.recipes.render_workspace import render_workspace
     from orchestrator.workspace import load_workspace
 
     result = render_workspace(load_workspace(root))
@@ -208,7 +208,7 @@ setup(name="pkg", version=VERSION, install_requires=["attrs >=21"], description=
 
 
 def test_setup_py_is_read_statically_and_never_run(make_workspace, tmp_path):
-    from orchestrator.recipes.render import render_workspace
+    from orchestrator.recipes.render_workspace import render_workspace
     from orchestrator.workspace import load_workspace
 
     marker = tmp_path / "ran"
@@ -261,7 +261,7 @@ def test_a_path_source_linking_outside_is_an_error(make_workspace, run_cli, tmp_
     errors = _plan_errors(root, run_cli)
     assert errors == [f"error: recipes/x/meta.yaml: source path recipes/x/src resolves to "
                       f"{tmp_path / 'etc'}, outside the workspace"]
-    from orchestrator.recipes.render import render_workspace
+    from orchestrator.recipes.render_workspace import render_workspace
     from orchestrator.workspace import load_workspace
 
     y = [r for r in render_workspace(load_workspace(root)).recipes if r.target == "//recipes/y"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from orchestrator.recipes.render import render_workspace
+from orchestrator.recipes.render_workspace import render_workspace
 from orchestrator.workspace import load_workspace
 
 CBC = """\

@@ -1,5 +1,6 @@
-"""Writing a file so that readers see the old content or the new, whole: the one way every
-cache, record, report and repodata copy of orchestrate is written."""
+"""Files as orchestrate writes and identifies them: written so that readers see the old content
+or the new, whole (the one way every cache, record, report and repodata copy is written), and
+known by a digest of their bytes where git's blob ids are not at hand."""
 
 from __future__ import annotations
 
@@ -28,3 +29,18 @@ def replace_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def file_id(root: Path, path: str) -> str | None:
+    """A digest of the bytes of the file at workspace-relative `path`; None when it cannot be
+    read; where it resolves to when that is outside the workspace (which is never read)."""
+    import xxhash
+
+    from orchestrator.recipes.paths import OutsideWorkspace, resolve_inside
+
+    try:
+        return xxhash.xxh3_128_hexdigest((root / resolve_inside(root, path)).read_bytes())
+    except OutsideWorkspace as exc:
+        return f"outside:{exc.target}"
+    except OSError:
+        return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,7 +30,6 @@ from typing import Any
 
 from orchestrator import vcs
 from orchestrator.recipes.model import Recipe, Source
-from orchestrator.recipes.render_cache import canonical_digest, recipe_data_digest
 from orchestrator.workspace import WorkspaceConfig
 
 HASH_VERSION = 2  # bump when the hashed document changes shape (2: the recipe by its digest)
@@ -109,7 +109,7 @@ def target_hash(
         "build": _config_document(config),
         "dependencies": dict(sorted(dependency_hashes.items())),
     }
-    return digest_of(document)
+    return canonical_digest(document)
 
 
 def hash_targets(
@@ -134,7 +134,26 @@ def hash_targets(
     return hashes
 
 
-digest_of = canonical_digest  # blake2b over canonical JSON (sorted keys, no spaces)
+def canonical_digest(document: Any) -> str:
+    """blake2b over canonical JSON (sorted keys, no spaces): what target hashes are made of."""
+    text = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
+    )
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest()
+
+
+def recipe_data_digest(data: dict) -> str:
+    """The digest of a rendered recipe tree, computed once where it is rendered and kept with
+    its render cache entry (recipes/render_pool.py)."""
+    return canonical_digest(data)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value)
 
 
 def build_string(target_hash_hex: str, build_number: int) -> str:

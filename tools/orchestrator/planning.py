@@ -2,23 +2,16 @@
 
 `compute_plan` is what `plan`, `why` and `build` call; the decisions are in `plan.py` (pure)
 and the hashes in `hashing.py`. Git's view of the files is read once per run and serves
-discovery, the render cache keys and the hashes.
-
-The graph snapshot (`cache/render/graph.msgpack`, data only: cachefile.py) is the graph of
-the last run with the digest of each rendered recipe, keyed by the render keys of every recipe
-(their texts, the files they load, the file lists of their directories) and the code that built
-it: a warm `plan`, `why` or `graph` reads it instead of the render cache and `build_graph`. Its
-recipes carry no `data` (hashes use the digests): what needs `data` (builders) renders through
-`compute_plan`.
+discovery, the render cache keys and the hashes. A warm run reads the graph snapshot and the
+target hashes instead of rendering and hashing again (plan_caches.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from orchestrator import vcs
+from orchestrator import plan_caches, vcs
 from orchestrator.channels import read_channels
 from orchestrator.errors import RecipeError, RecipeErrors, VcsError, WorkspaceError
 from orchestrator.graph import TargetGraph, build_graph
@@ -35,8 +28,8 @@ from orchestrator.hashing import (
 )
 from orchestrator.plan import Plan, make_plan, select_targets, unsupplied
 from orchestrator.recipes.model import Recipe
-from orchestrator.recipes.render_cache import RenderKeys
-from orchestrator.snapshot import Snapshot, strings_map
+from orchestrator.recipes.render_keys import RenderKeys
+from orchestrator.snapshot import Snapshot
 from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
 GLOBAL_INPUTS = (WORKSPACE_FILE,)  # a change here may concern every target
@@ -53,7 +46,7 @@ def compute_plan(
     offline: bool = False,
 ) -> tuple[TargetGraph, Plan]:
     """Render the workspace, build its graph and plan `patterns` (default `//...`)."""
-    from orchestrator.recipes.render import render_workspace
+    from orchestrator.recipes.render_workspace import render_workspace
 
     files = git_file_index(workspace.root)
     rendered = render_workspace(workspace, files.digests if files else None)
@@ -145,8 +138,9 @@ def hash_workspace(
     version = builder_version(workspace.config.build.builder)
     recipes = {t: tg.recipe(t) for t in tg.graph}
     commits = resolve_git_sources(recipes.values(), offline, notices)
-    key = graph_key and hashes_key(graph_key, files, (workspace.config, version, commits))
-    cached = read_hashes(workspace.cache_dir / HASHES_FILE, key) if key else None
+    key = graph_key and plan_caches.hashes_key(graph_key, files,
+                                               (workspace.config, version, commits))
+    cached = plan_caches.read_hashes(workspace.cache_dir, key) if key else None
     if cached is not None:
         return cached
     configs = build_configs(workspace, tg, version)
@@ -160,19 +154,8 @@ def hash_workspace(
         recipe_digests,
     )
     if key:
-        save_cached(workspace.cache_dir / HASHES_FILE, HASHES_KIND, key, hashes)
+        plan_caches.save_hashes(workspace.cache_dir, key, hashes)
     return hashes
-
-
-def hashes_key(graph_key: str, files: FileIndex, settings: tuple) -> str:
-    import xxhash
-
-    from orchestrator import hashing
-
-    blobs = [files.digests[p] for p in files.paths]
-    document = (graph_key, files.paths, blobs, settings, hashing.HASH_VERSION)
-    code = Path(hashing.__file__).read_bytes() + Path(__file__).read_bytes()
-    return xxhash.xxh3_128_hexdigest(repr(document).encode() + code)
 
 
 def build_configs(workspace: Workspace, tg: TargetGraph, version: str) -> dict[str, BuildConfig]:
@@ -242,23 +225,7 @@ def resolve_git_sources(
     return commits
 
 
-# ---------------------------------------------------------------- graph snapshot
-
-SNAPSHOT_FILE = "render/graph.msgpack"
-HASHES_FILE = "render/hashes.msgpack"
-
-
-def snapshot_key(render_keys_digest: str) -> str:
-    """The render keys and the code that turns rendered recipes into a graph."""
-    import xxhash
-
-    from orchestrator import cachefile, cycles, edges, graph, snapshot
-    from orchestrator.recipes.render_cache import CODE_VERSION
-
-    modules = (graph, edges, cycles, cachefile, snapshot)
-    code = b"".join(Path(m.__file__).read_bytes() for m in modules)
-    code += Path(__file__).read_bytes()
-    return xxhash.xxh3_128_hexdigest(repr((render_keys_digest, CODE_VERSION)).encode() + code)
+# ---------------------------------------------------------------- what a command reads first
 
 
 @dataclass(frozen=True)
@@ -275,69 +242,13 @@ def prepare(workspace: Workspace) -> Prepared:
     """Git's files, the render keys and the snapshot if it still holds. Git lists the files in
     its own processes meanwhile the snapshot and the render index are read (2 cores: the
     reads cost nothing more), and the snapshot is used only if its key matches."""
-    from orchestrator import cachefile
-    from orchestrator.recipes.render_cache import collector_paused, load_index, render_keys
+    from orchestrator.recipes.render_cache import load_index
+    from orchestrator.recipes.render_workspace import indexed_render_keys
 
     pending = vcs.start_tree_state(workspace.root)
-    with collector_paused():
-        saved = cachefile.read(workspace.cache_dir / SNAPSHOT_FILE, SNAPSHOT_KIND, tuples=True)
+    saved = plan_caches.read_snapshot(workspace.cache_dir)
     index = load_index(workspace.cache_dir)
     files = git_file_index(workspace.root, pending)
-    keys = render_keys(workspace, files.digests if files else None, index)
-    key = snapshot_key(keys.digest())
-    snapshot = decode_snapshot(saved[1]) if saved is not None and saved[0] == key else None
-    return Prepared(files, keys, key, snapshot)
-
-
-SNAPSHOT_KIND = "graph-snapshot"
-HASHES_KIND = "target-hashes"
-
-
-def save_snapshot(cache_dir: Path, key: str, tg: TargetGraph, digests: Mapping[str, str]) -> None:
-    """The graph without the recipes' `data` (the bulk of it), as plain arrays."""
-    from orchestrator import snapshot
-
-    save_cached(cache_dir / SNAPSHOT_FILE, SNAPSHOT_KIND, key, snapshot.encode(tg, digests))
-
-
-def decode_snapshot(value) -> Snapshot | None:
-    """The snapshot saved by `save_snapshot`; None when it is of another shape."""
-    from orchestrator import snapshot
-    from orchestrator.cachefile import SHAPE_ERRORS
-
-    try:
-        return snapshot.decode(value)
-    except SHAPE_ERRORS:
-        return None
-
-
-def read_hashes(file: Path, key: str) -> dict[str, str] | None:
-    """The target hashes saved under `key`; None when absent, under another key or malformed."""
-    from orchestrator import cachefile
-
-    saved = cachefile.read(file, HASHES_KIND, key)
-    try:
-        return strings_map(saved[1]) if saved is not None else None
-    except cachefile.SHAPE_ERRORS:
-        return None
-
-
-def save_cached(file: Path, kind: str, key: str, value: object) -> None:
-    """`value` saved under `key` (in the header, so a reader can check it alone): check, lock,
-    check again, then replace the file atomically; readers never wait for the lock."""
-    from filelock import FileLock
-
-    from orchestrator import cachefile
-    from orchestrator.errors import FileWriteError
-
-    if cachefile.read_key(file, kind) == key:
-        return
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{file}.lock"):
-            if cachefile.read_key(file, kind) != key:
-                cachefile.write(file, kind, key, value)
-    except FileWriteError:
-        raise
-    except OSError as exc:  # the lock file: a full disk or a read-only cache/
-        raise FileWriteError(f"{file}.lock", exc) from None
+    keys = indexed_render_keys(workspace, files.digests if files else None, index)
+    key = plan_caches.snapshot_key(keys.digest())
+    return Prepared(files, keys, key, plan_caches.snapshot_under(saved, key))

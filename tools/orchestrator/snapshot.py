@@ -1,12 +1,12 @@
 """The graph snapshot as data: a TargetGraph (recipes without `data`) ⇄ plain arrays.
 
-What `planning.prepare` loads on every warm `plan`, `why` and `graph`, so decoding is shaped
-for speed: each distinct requirement is stored once in a table, and so is each distinct tuple of
-them, referred to by its index (5,000 recipes: ~35,000 tuples to rebuild, ~3,000 distinct
-requirements), arrays are read as tuples, and records
-are built the way pickle builds them (`object.__new__` and the field dict) instead of through
-the frozen dataclasses' `__init__`, which costs three times more. Anything of another shape
-raises one of `cachefile.SHAPE_ERRORS`, which the caller treats as a miss.
+What a warm `plan`, `why` and `graph` load (plan_caches.py), so decoding is shaped for speed:
+each distinct requirement is stored once in a table, and so is each distinct tuple of them,
+referred to by its index (5,000 recipes: ~35,000 tuples to rebuild, ~3,000 distinct
+requirements), arrays are read as tuples, and records are built the way pickle builds them
+(`object.__new__` and the field dict) instead of through the frozen dataclasses' `__init__`,
+which costs three times more. Anything of another shape raises one of `cachefile.SHAPE_ERRORS`,
+which the caller treats as a miss.
 """
 
 from __future__ import annotations

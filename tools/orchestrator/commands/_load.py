@@ -2,7 +2,7 @@
 
 Recipes that fail to render are left out of the graph and kept in `errors`: a command still
 answers with the rest, then `finish` raises them so the CLI prints each one and exits 2.
-A warm run reads the graph snapshot instead (see planning.py): its recipes have no `data`.
+A warm run reads the graph snapshot instead (see plan_caches.py): its recipes have no `data`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class Loaded:
 def load(args: argparse.Namespace, *, with_data: bool = False) -> Loaded:
     """The workspace of `-C DIR` (or found above the current directory), rendered, as a graph;
     `with_data`: recipes with their rendered tree (the render cache, not the graph snapshot)."""
-    from orchestrator.planning import prepare, save_snapshot
+    from orchestrator.plan_caches import save_snapshot
+    from orchestrator.planning import prepare
 
     gc.freeze()  # what was imported lives as long as the run: no collection walks it again
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
@@ -52,7 +53,7 @@ def load(args: argparse.Namespace, *, with_data: bool = False) -> Loaded:
         graph = prepared.snapshot.graph
         recipes = tuple(graph.recipe(t) for t in graph.graph)
         return Loaded(workspace, recipes, graph, (), files, prepared.snapshot.digests, key)
-    from orchestrator.recipes.render import render_keyed  # the heavy part, only when needed
+    from orchestrator.recipes.render_workspace import render_keyed  # the snapshot missed
 
     rendered = render_keyed(workspace, keys)
     try:

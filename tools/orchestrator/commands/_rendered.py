@@ -15,7 +15,7 @@ def selected_recipes(workspace, patterns: list[str],
     `every_variant`."""
     from orchestrator.commands._load import StoppedAfterRecipeErrors
     from orchestrator.errors import PatternError
-    from orchestrator.recipes.render import render_workspace
+    from orchestrator.recipes.render_workspace import render_workspace
 
     rendered = render_workspace(workspace)
     graph = _graph(rendered.recipes)

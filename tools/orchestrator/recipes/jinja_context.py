@@ -8,7 +8,6 @@ the Jinja functions return a marker (`__pin_<hex>__`) that `resolve_pins` replac
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 import traceback
 from functools import cache, lru_cache, partial
@@ -192,16 +191,6 @@ def _pin_function(kind: str):
                           lower_bound=lower_bound, upper_bound=upper_bound)
 
     return pin
-
-
-def candidate_paths(recipe_dir: str, path: str) -> tuple[str, ...]:
-    """Where `load_file_data(path)` looks: the recipe directory, then the target directory when
-    the recipe sits in `conda/` or `recipe/` (so `pyproject.toml` finds the project's)."""
-    first = posixpath.normpath(posixpath.join(recipe_dir, path))
-    parent, base = posixpath.split(recipe_dir)
-    if base in ("conda", "recipe") and parent:
-        return first, posixpath.normpath(posixpath.join(parent, path))
-    return (first,)
 
 
 _SET_LINE = re.compile(r"\{%\s*set\s+([A-Za-z_]\w*)\s*=(.+?)%\}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import posixpath
 import re
 from typing import Any
 
@@ -18,10 +19,18 @@ class LoadError(Exception):
     """A loader could not find, read or parse a file (raised through Jinja)."""
 
 
+def candidate_paths(recipe_dir: str, path: str) -> tuple[str, ...]:
+    """Where `load_file_data(path)` looks: the recipe directory, then the target directory when
+    the recipe sits in `conda/` or `recipe/` (so `pyproject.toml` finds the project's)."""
+    first = posixpath.normpath(posixpath.join(recipe_dir, path))
+    parent, base = posixpath.split(recipe_dir)
+    if base in ("conda", "recipe") and parent:
+        return first, posixpath.normpath(posixpath.join(parent, path))
+    return (first,)
+
+
 def find(context, recipe_dir: str, path: str, used: set[str], function: str) -> tuple[str, str]:
     """(path, text) of the first candidate of `path` the context holds."""
-    from orchestrator.recipes.jinja_context import candidate_paths
-
     refused = dict(context.refused)
     files = dict(context.files)
     for candidate in candidate_paths(recipe_dir, path):

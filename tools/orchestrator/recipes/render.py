@@ -1,29 +1,28 @@
-"""Raw recipe → Recipe for one platform and variant (pure), and the whole workspace (I/O).
+"""Raw recipe → Recipe for one platform and variant (pure).
 
 `render_recipe` reads nothing: the platform, variant, `git describe` and the files that
-`load_file_data` reads come in a RenderContext. `render_workspace` gathers those, keeps a
-content-keyed cache under `cache/render/` and renders what the cache misses, in parallel.
+`load_file_data` reads come in a RenderContext. render_workspace.py gathers those for every
+recipe of a workspace, keeps a content-keyed cache under `cache/render/` and renders what the
+cache misses, in parallel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from orchestrator.errors import RecipeError
 from orchestrator.recipes import records
 from orchestrator.recipes.context import RenderContext
-from orchestrator.recipes.discover import read_recipe
 from orchestrator.recipes.jinja_context import resolve_pins
 from orchestrator.recipes.meta_yaml import Rendered, render_meta_yaml
-from orchestrator.recipes.model import Output, RawRecipe, Recipe, node_ids
+from orchestrator.recipes.model import Output, RawRecipe, Recipe
 from orchestrator.recipes.recipe_yaml import render_recipe_yaml
 from orchestrator.recipes.records import Invalid, mapping, text
 from orchestrator.recipes.variant_pins import pin_tree
 from orchestrator.recipes.yaml_load import line_of
 
-__all__ = ["RenderContext", "RenderResult", "render_recipe", "render_recipes", "render_workspace"]
+__all__ = ["RenderContext", "render_recipe", "render_recipes"]
 
 # Names in templates or selectors that mean the recipe depends on a variant key.
 _ALIASES = {
@@ -31,13 +30,6 @@ _ALIASES = {
                *(f"py{v}" for v in (27, 36, 37, 38, 39, 310, 311, 312, 313, 314))},
     "numpy": {"np", "NPY_VER"},
 }
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    recipes: tuple[Recipe, ...]
-    errors: tuple[RecipeError, ...]
-    digests: Mapping[str, str] = field(default_factory=dict)  # node id → recipe_data_digest
 
 
 @dataclass(frozen=True)
@@ -249,69 +241,3 @@ def _variant(context: RenderContext, names: frozenset[str], outputs, v1: bool) -
     used = set(names) | {r.name for o in outputs for r in o.requirements}
     return tuple((k, v) for k, v in sorted(context.variant)
                  if k in static or k in used or used & _ALIASES.get(k, set()))
-
-
-def render_workspace(workspace, listing: Mapping[str, str] | None = None) -> RenderResult:
-    """Every recipe of `workspace` rendered (cached by content); failures collected in errors.
-
-    `listing` (every file git sees, workspace-relative path → blob id, working copy included)
-    replaces walking the tree and reading the recipes the cache knows."""
-    from orchestrator.recipes.render_cache import render_keys
-
-    return render_keyed(workspace, render_keys(workspace, listing))
-
-
-def render_keyed(workspace, keys) -> RenderResult:
-    """The recipes of `keys`, from the render cache or rendered (in parallel) when missing."""
-    from orchestrator.recipes import render_cache as rc
-
-    cached = rc.load_cache(workspace.cache_dir)
-    missing = [k for k in keys.items if k.key not in cached]
-    describe = rc.describer(workspace.root)
-    fresh = dict(zip([k.key for k in missing], rc.render_entries(
-        [_work(workspace, k, describe) for k in missing]), strict=True))
-    entries = {k.key: fresh.get(k.key) or cached[k.key] for k in keys.items}
-    if fresh or len(entries) != len(cached):
-        rc.save_cache(workspace.cache_dir, entries)
-    results = [_checked_sources(workspace.root, r) for k in keys.items
-               for r in rc.as_results(entries[k.key], k.found.files)]
-    digests = [d for k in keys.items for d in rc.digests_of_entry(entries[k.key])]
-    recipes = [(r, d) for r, d in zip(results, digests, strict=True) if isinstance(r, Recipe)]
-    by_node: dict[str, str] = {}  # hashes look digests up by graph node
-    for node, (_, digest) in zip(node_ids([r for r, _ in recipes]), recipes, strict=True):
-        if digest is not None:
-            by_node.setdefault(node, digest)  # the first, as build_graph keeps it
-    return RenderResult(
-        tuple(r for r, _ in recipes),
-        keys.errors + tuple(r for r in results if isinstance(r, RecipeError)),
-        by_node,
-    )
-
-
-def _checked_sources(root, result: Recipe | RecipeError) -> Recipe | RecipeError:
-    """`path:` sources resolved on disk (issue 9): a symlink to outside the workspace is an
-    error naming both paths; one to inside stands for its target (hashed by its content)."""
-    from dataclasses import replace
-
-    from orchestrator.recipes.paths import OutsideWorkspace, resolve_inside
-
-    if not isinstance(result, Recipe) or not any(s.kind == "path" for s in result.sources):
-        return result
-    sources = []
-    for source in result.sources:
-        if source.kind == "path":
-            try:
-                source = replace(source, path=resolve_inside(root, source.path))
-            except OutsideWorkspace as exc:
-                return RecipeError(result.path, f"source path {exc.path} resolves to "
-                                   f"{exc.target}, outside the workspace")
-        sources.append(source)
-    return replace(result, sources=tuple(sources))
-
-
-def _work(workspace, keyed, describe) -> tuple[RawRecipe, RenderContext]:
-    """What rendering a missing entry takes: the recipe's text and its context."""
-    from orchestrator.recipes import render_cache as rc
-
-    raw = keyed.raw or read_recipe(workspace.root, keyed.found)
-    return raw, rc.context_for(raw, workspace.root, keyed, describe)

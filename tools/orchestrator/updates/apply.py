@@ -34,16 +34,16 @@ class Edited:
 
 
 def rendered(workspace, path: str, target: str, format_: str, text: str) -> Recipe:
-    from orchestrator.recipes import render_cache as rc
+    from orchestrator.recipes import render_keys as rk
     from orchestrator.recipes.render import render_recipe
     from orchestrator.recipes.variant_config import workspace_space
 
     raw = RawRecipe(target, path, format_, text)
     # The first value of every variant key: enough to check the edited text still renders.
     space = workspace_space(workspace)
-    keyed = rc.Keyed(None, "", raw, (), space, workspace.platform,
-                     rc.v1_variant_inputs(workspace, space))
-    context = rc.context_for(raw, workspace.root, keyed, rc.describer(workspace.root))
+    keyed = rk.Keyed(None, "", raw, (), space, workspace.platform,
+                     rk.v1_variant_inputs(workspace, space))
+    context = rk.context_for(raw, workspace.root, keyed, rk.describer(workspace.root))
     return render_recipe(raw, context)
 
 
