@@ -1,8 +1,7 @@
 """The conda-build builder: `conda build` of a meta.yaml recipe, hermetic and offline.
 
 Each run gets, in the job's work dir: its own condarc (only the channels orchestrate passes,
-no defaults, `offline` unless a channel is remote or a source is a url, solver rattler, pkgs dirs
-under cache/ and
+no defaults, `offline` unless a channel is remote or a source is a url, solver rattler, pkgs and
 envs dirs in the work dir), its own croot, the target's variant as a variant config file
 (`-m`), and a HOME of its own with every CONDA_* variable removed, so that no user or machine
 configuration is read. The recipe is built where it is in the workspace, unedited; the planned
@@ -36,7 +35,6 @@ class CondaBuild:
         _only_meta_yaml(request)
         work = request.work_dir
         (work / "home").mkdir(parents=True, exist_ok=True)
-        pkgs_dir(request).mkdir(parents=True, exist_ok=True)  # mounted read-write in containers
         (work / VARIANT_FILE).write_text(variant_file(request), encoding="utf-8")
         (work / CONDARC).write_text(condarc(request), encoding="utf-8")
         (work / BUILD_STRINGS).write_text(json.dumps(dict(request.build_strings), indent=1),
@@ -50,8 +48,7 @@ class CondaBuild:
             cwd=request.work_dir,
             reads=(request.workspace_root, RUNNER.parent,
                    *environment_read(request.conda_build)),
-            writes=(request.output_dir, request.work_dir, request.source_cache,
-                    pkgs_dir(request)),
+            writes=(request.output_dir, request.work_dir, request.source_cache),
         )
 
     def collect(self, request: BuildRequest) -> list[Path]:
@@ -130,8 +127,10 @@ def condarc(request: BuildRequest) -> str:
 
 
 def pkgs_dir(request: BuildRequest) -> Path:
-    """Shared by the builds of a workspace (conda locks it), under cache/."""
-    return request.source_cache.parent / "conda-pkgs"
+    """The build's own, in its work dir: conda locks downloads into a package cache but not
+    extracting, so two builds at once sharing one can see each other's half-extracted
+    packages. Packages come from local channels: copying them again costs little."""
+    return request.work_dir / "pkgs"
 
 
 def hermetic_env(request: BuildRequest, environ: dict[str, str] | os._Environ) -> dict[str, str]:
