@@ -302,3 +302,27 @@ def test_outside_git_only_the_places_of_inputs_are_read(make_workspace):
     assert hashing.input_directories([a_recipe(sources=(source,))]) == [
         "p/fix.patch", "recipes/a", "src/x",
     ]
+
+
+def test_upgrading_conda_build_changes_the_hashes_of_a_conda_build_workspace(make_workspace,
+                                                                             run_cli, tmp_path):
+    import json
+
+    env = tmp_path / "cb-env"
+    (env / "bin").mkdir(parents=True)
+    (env / "bin/conda-build").write_text("#!/bin/sh\nexit 0\n")
+    (env / "bin/conda-build").chmod(0o755)
+    info = env / "lib/python3.11/site-packages/conda_build-26.7.1.dist-info"
+    info.mkdir(parents=True)
+    toml = ('[workspace]\nname = "cb"\n[build]\nbuilder = "conda-build"\n'
+            f'conda_build = "{env}/bin/conda-build"\n')
+    root = make_workspace({"WORKSPACE.toml": toml, "recipes/a/meta.yaml":
+                           "package:\n  name: a\n  version: '1'\nbuild:\n  script: exit 0\n"})
+
+    def hash_of_a() -> str:
+        plan = json.loads(run_cli(["-C", root, "plan", "--format", "json"]).out)
+        return next(n["hash"] for n in plan["nodes"] if n["target"] == "//recipes/a")
+
+    before = hash_of_a()
+    info.rename(info.with_name("conda_build-26.9.0.dist-info"))
+    assert hash_of_a() != before

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from orchestrator import plan_caches, vcs
 from orchestrator.channels import read_channels
@@ -33,7 +34,6 @@ from orchestrator.snapshot import Snapshot
 from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
 GLOBAL_INPUTS = (WORKSPACE_FILE,)  # a change here may concern every target
-BUILDER_DISTRIBUTIONS = {"rattler-build": "py-rattler-build", "conda-build": "conda-build"}
 
 
 def compute_plan(
@@ -135,7 +135,7 @@ def hash_workspace(
     """The hash of every target of the graph; with `graph_key`, cached under a key of all
     they are a function of (the graph, every file's blob id, the build settings, the
     builder's version, the commits of git sources and the hashing code)."""
-    version = builder_version(workspace.config.build.builder)
+    version = builder_version(workspace.config.build)
     recipes = {t: tg.recipe(t) for t in tg.graph}
     commits = resolve_git_sources(recipes.values(), offline, notices)
     key = graph_key and plan_caches.hashes_key(graph_key, files,
@@ -191,15 +191,33 @@ def dependencies_first(tg: TargetGraph) -> list[str]:
     return list(reversed(list(nx.topological_sort(tg.graph))))
 
 
-def builder_version(builder: str) -> str:
-    """The installed version of the builder's distribution ("unknown" when not installed here,
-    e.g. conda-build, which only exists inside its production container)."""
+def builder_version(build) -> str:
+    """The version of what builds (`build`: the [build] section): rattler-build's, and with
+    conda-build also conda-build's (recipe.yaml recipes still go to rattler-build), so that
+    upgrading either rebuilds what it built."""
     from importlib import metadata
 
     try:
-        return metadata.version(BUILDER_DISTRIBUTIONS.get(builder, builder))
+        rattler = metadata.version("py-rattler-build")
     except metadata.PackageNotFoundError:
+        rattler = "unknown"
+    if build.builder != "conda-build":
+        return rattler
+    return f"conda-build {conda_build_version(build.conda_build)}, rattler-build {rattler}"
+
+
+def conda_build_version(command: str) -> str:
+    """conda-build's version in the environment of `command`, read from its dist-info (its
+    own environment, not this one; nothing is run), or "unknown"."""
+    import shutil
+
+    found = shutil.which(command)
+    if found is None:
         return "unknown"
+    prefix = Path(found).parent.parent
+    infos = sorted(prefix.glob("lib/python*/site-packages/conda_build-*.dist-info"))
+    return infos[-1].name.removeprefix("conda_build-").removesuffix(".dist-info") if infos \
+        else "unknown"
 
 
 def resolve_git_sources(
