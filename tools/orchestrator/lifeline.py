@@ -7,11 +7,12 @@ them in order), which also means nothing kills them when orchestrate itself is k
 - the child asks the kernel for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`, set between
   fork and exec), which covers the direct child at once;
 - a watchdog per child, a tiny Python process in a session of its own, holds the read end of a
-  pipe whose write end only orchestrate has. It is started before the child and then told the
-  child's process group. When the build ends, orchestrate writes one more byte and the
-  watchdog exits; when orchestrate dies by any signal, the kernel closes the pipe, the
-  watchdog reads end-of-file and kills the child's process group (SIGTERM, then SIGKILL), so
-  the grandchildren die too.
+  pipe whose write end only orchestrate has. It is started before the child, and the child
+  itself tells it its process group between fork and exec (so no moment of a running child is
+  unwatched, however late orchestrate's own thread runs again). When the build ends,
+  orchestrate writes one more byte and the watchdog exits; when orchestrate dies by any signal,
+  the kernel closes the pipe, the watchdog reads end-of-file and kills the child's process
+  group (SIGTERM, then SIGKILL), so the grandchildren die too.
 """
 
 from __future__ import annotations
@@ -73,11 +74,16 @@ def signals_deferred():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def prepare_child(mask) -> None:
-    """The `preexec_fn` of a child: SIGKILL when the parent dies, and the parent's signal mask
-    from before `signals_deferred` (a blocked mask would survive exec)."""
+def prepare_child(mask, watchdog_pipe: int, parent: int) -> None:
+    """The `preexec_fn` of a child started in a session of its own: SIGKILL when the parent
+    dies, its group told to the watchdog (its pid: setsid ran before this), and the parent's
+    signal mask from before `signals_deferred` (a blocked mask would survive exec). A parent
+    already dead before the first step never sends the death signal: the child goes itself."""
     if _PRCTL is not None:
         _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.write(watchdog_pipe, b"%d\n" % os.getpid())
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
@@ -85,10 +91,6 @@ def prepare_child(mask) -> None:
 class Watchdog:
     process: subprocess.Popen
     pipe: int  # the write end: orchestrate's alone
-
-    def arm(self, pgid: int) -> None:
-        """From now on the watchdog kills group `pgid` if this process dies."""
-        os.write(self.pipe, b"%d\n" % pgid)
 
     def release(self) -> None:
         """The child is over (or was killed by us): the watchdog may go without killing."""
@@ -101,8 +103,8 @@ class Watchdog:
 
 def start() -> Watchdog:
     """A watchdog, started before the child so that no moment of the child's life is
-    unwatched: once armed with the child's group, it kills it if this process dies before
-    `release`."""
+    unwatched: once the child has written its group to `pipe` (`prepare_child`), it kills
+    that group if this process dies before `release`."""
     read_end, write_end = os.pipe()  # not inheritable: no other child holds the write end
     try:
         process = subprocess.Popen(

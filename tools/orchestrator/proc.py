@@ -99,17 +99,16 @@ def run(
 
 
 def _spawn_watched(argv, out, env, cwd) -> tuple[subprocess.Popen, lifeline.Watchdog]:
-    """The child, and its watchdog armed with its group. Ctrl-C and termination signals wait
-    until both exist (blocked meanwhile; the child gets the old mask back before exec): an
-    interrupt between the two would leave a child nobody kills."""
+    """The child, and its watchdog, which the child tells its group before exec. Ctrl-C and
+    termination signals wait until both exist (blocked meanwhile; the child gets the old mask
+    back before exec): an interrupt between the two would leave a child nobody kills."""
     with lifeline.signals_deferred() as mask:
         watchdog = lifeline.start()
         try:
-            child = _spawn(argv, out, env, cwd, mask)
+            child = _spawn(argv, out, env, cwd, (mask, watchdog.pipe, os.getpid()))
         except BaseException:
             watchdog.release()
             raise
-        watchdog.arm(child.pid)
     return child, watchdog
 
 
@@ -128,12 +127,12 @@ def _finish(child, started, timeout, cancel, grace) -> int | None:
     return code
 
 
-def _spawn(argv, out, env, cwd, mask) -> subprocess.Popen:
+def _spawn(argv, out, env, cwd, child_setup: tuple) -> subprocess.Popen:
     try:
         return subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
-            preexec_fn=functools.partial(lifeline.prepare_child, mask),
+            preexec_fn=functools.partial(lifeline.prepare_child, *child_setup),
         )
     except OSError as exc:
         raise ProcessFailed(argv, None, (), None, f"could not start: {exc.strerror}") from None
