@@ -114,9 +114,8 @@ def read_workspace_from(root: Path, data: dict):
     ("//recipes/podman", "podman", "acme/build:1"),
 ])
 def test_runtime_and_image_follow_overrides(tmp_path, target, runtime, image):
-    ws = workspace(tmp_path)
-    assert containers.runtime_for(ws, target) == runtime
-    assert containers.image_for(ws, target) == image
+    settings = workspace(tmp_path).target_settings(target)
+    assert (settings.container, settings.image) == (runtime, image)
 
 
 def test_settings_hold_overrides_channels_mounts_and_the_invoking_user(tmp_path):
@@ -124,8 +123,10 @@ def test_settings_hold_overrides_channels_mounts_and_the_invoking_user(tmp_path)
     ws = workspace(tmp_path)
     gcc = containers.settings_for(ws, "//recipes/gcc")
     zlib = containers.settings_for(ws, "//recipes/zlib")
-    assert (gcc.image, gcc.network, gcc.timeout) == ("acme/gcc:2", True, 600)
-    assert (zlib.image, zlib.network, zlib.timeout) == ("acme/build:1", False, 60)
+    assert (gcc.image, gcc.network) == ("acme/gcc:2", True)
+    assert (zlib.image, zlib.network) == ("acme/build:1", False)
+    assert ws.target_settings("//recipes/gcc").timeout == 600
+    assert ws.target_settings("//recipes/zlib").timeout == 60
     assert zlib.mounts == (
         Mount(tmp_path.resolve() / "cache/channel"), Mount(Path("/opt/sdk")),
         Mount(tmp_path.resolve() / "data", writable=True),

@@ -21,6 +21,7 @@ from typing import Any
 from orchestrator import cache, proc
 from orchestrator.errors import BuildError, OrchestratorError
 from orchestrator.publish import publish_atomically
+from orchestrator.recipes.model import label_of
 from orchestrator.scheduler import BuildJob, JobResult
 from orchestrator.workspace import Workspace
 
@@ -135,13 +136,14 @@ def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
     from orchestrator.builders import builder_for
 
     workspace = context.workspace
+    target = workspace.target_settings(label_of(job.target))
     request = build_request(context, job, paths)
-    builder = builder_for(workspace.config.build.builder, request.recipe.format)
+    builder = builder_for(target.builder, request.recipe.format)
     builder.prepare(request)
     invocation = builder.invocation(request)
     if settings is not None:
         invocation = containers.wrap(invocation, settings, context.run_id)
-    proc.run(invocation.argv, log=paths.log, timeout=timeout_for(workspace, job.target),
+    proc.run(invocation.argv, log=paths.log, timeout=target.timeout,
              cancel=context.cancel, env=invocation.env, cwd=invocation.cwd)
     packages = builder.collect(request)
     check_linking(context, packages, paths.log)
@@ -178,7 +180,7 @@ def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
         platform=workspace.platform,
         variant=build_variant(workspace, context.recipes[job.target]),
         log=paths.log,
-        conda_build=workspace.config.build.conda_build,
+        conda_build=workspace.target_settings(label_of(job.target)).conda_build,
     )
 
 
@@ -193,15 +195,6 @@ def build_variant(workspace: Workspace, recipe) -> dict[str, str]:
 def channel_url(channel: str) -> str:
     """Local channels as file:// URLs; URLs as they are."""
     return channel if "://" in channel else Path(channel).absolute().as_uri()
-
-
-def timeout_for(workspace: Workspace, target: str) -> float:
-    from orchestrator.recipes.model import label_of
-
-    override = workspace.config.build.overrides.get(label_of(target))
-    if override is not None and override.timeout is not None:
-        return override.timeout
-    return workspace.config.build.timeout
 
 
 def _write_header(log: Path, job: BuildJob) -> None:

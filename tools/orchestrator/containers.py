@@ -1,8 +1,9 @@
 """Builds inside containers: a builder's Invocation wrapped in `docker run` / `podman run`.
 
 Owns three things:
-- which runtime and image a target builds in (`[build]` of WORKSPACE.toml plus the per-target
-  overrides): `settings_for`, `runtime_for`, `image_for` (the last two feed the target's hash);
+- a target's container settings (`settings_for`): its runtime, image, network and env are
+  `Workspace.target_settings`, the same values its hash is made of, plus what this machine
+  adds (the invoking user, the CA bundle, the mounts);
 - `wrap(invocation, settings, run_id)`: the same build as a container command (pure). Every path
   is mounted at the same place inside as outside, so the builder's argv works unchanged;
 - cleaning up: `remove_run(run_id)` after a timeout or Ctrl-C (killing the `docker run` client
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from orchestrator.errors import BuildError, WorkspaceError
 from orchestrator.recipes.model import label_of
@@ -77,7 +78,6 @@ class ContainerSettings:
     mounts: tuple[Mount, ...] = ()
     env: tuple[str, ...] = ()
     network: bool = True
-    timeout: float = 3600.0
     uid: int = 0
     gid: int = 0
     pid: int = 0
@@ -86,43 +86,24 @@ class ContainerSettings:
     ulimits: tuple[str, ...] = ()
 
 
-# --- settings: WORKSPACE.toml [build] → ContainerSettings -------------------------------------
-
-def runtime_for(workspace: Workspace, target: str) -> str:
-    """`none`, `docker` or `podman` for `target` (its override first)."""
-    build = workspace.config.build
-    override = build.overrides.get(label_of(target))
-    return (override.container if override and override.container else None) or build.container
-
-
-def image_for(workspace: Workspace, target: str) -> str:
-    """The image `target` builds in, override first; "" when it builds on the host."""
-    if runtime_for(workspace, target) == "none":
-        return ""
-    build = workspace.config.build
-    override = build.overrides.get(label_of(target))
-    return (override.image if override and override.image else None) or build.image
-
+# --- settings: Workspace.target_settings → ContainerSettings ----------------------------------
 
 def settings_for(workspace: Workspace, target: str) -> ContainerSettings | None:
-    """The container settings of `target`, or None when it builds on the host."""
-    runtime = runtime_for(workspace, target)
-    if runtime == "none":
+    """The container settings of `target` (a node id), or None when it builds on the host."""
+    settings = workspace.target_settings(label_of(target))
+    if settings.container == "none":
         return None
-    image = image_for(workspace, target)
-    if not image:
+    if not settings.image:
         raise WorkspaceError(
             f"{workspace.root / 'WORKSPACE.toml'}: build.image: required when container = "
-            f"{runtime!r} (target {target})"
+            f"{settings.container!r} (target {target})"
         )
     return ContainerSettings(
-        runtime=runtime, image=image, target=target,
-        mounts=_workspace_mounts(workspace), env=workspace.config.build.env,
-        network=_override(workspace, target, "network"),
-        timeout=_override(workspace, target, "timeout"),
+        runtime=settings.container, image=settings.image, target=target,
+        mounts=_workspace_mounts(workspace), env=settings.env, network=settings.network,
         uid=os.getuid(), gid=os.getgid(), pid=os.getpid(), host=socket.gethostname(),
         ca_bundle=host_ca_bundle(),
-        ulimits=RUNTIMES[runtime].ulimits(),
+        ulimits=RUNTIMES[settings.container].ulimits(),
     )
 
 
@@ -162,12 +143,6 @@ RUNTIMES: dict[str, Runtime] = {
     "docker": Runtime(init=True, ulimits=tuple),
     "podman": Runtime(init=False, ulimits=podman_ulimits),
 }
-
-
-def _override(workspace: Workspace, target: str, key: str) -> Any:
-    build = workspace.config.build
-    value = getattr(build.overrides.get(label_of(target)), key, None)
-    return getattr(build, key) if value is None else value
 
 
 def _workspace_mounts(workspace: Workspace) -> tuple[Mount, ...]:

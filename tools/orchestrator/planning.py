@@ -37,7 +37,7 @@ from orchestrator.plan import Plan, make_plan, select_targets, unsupplied
 from orchestrator.recipes.model import Recipe
 from orchestrator.recipes.render_cache import RenderKeys
 from orchestrator.snapshot import Snapshot, strings_map
-from orchestrator.workspace import WORKSPACE_FILE, Workspace
+from orchestrator.workspace import WORKSPACE_FILE, TargetSettings, Workspace
 
 GLOBAL_INPUTS = (WORKSPACE_FILE,)  # a change here may concern every target
 BUILDER_DISTRIBUTIONS = {"rattler-build": "py-rattler-build", "conda-build": "conda-build"}
@@ -176,15 +176,15 @@ def hashes_key(graph_key: str, files: FileIndex, settings: tuple) -> str:
 
 
 def build_configs(workspace: Workspace, tg: TargetGraph, version: str) -> dict[str, BuildConfig]:
-    """The hashed build settings of every target (one object shared by those not overridden)."""
-    config = workspace.config
-    shared = build_config(config, "", version)
-    overrides = config.build.overrides
-    labels = {t: tg.recipe(t).target for t in tg.graph}
-    return {
-        t: build_config(config, labels[t], version) if labels[t] in overrides else shared
-        for t in tg.graph
-    }
+    """The hashed build settings of every target (one object per distinct settings)."""
+    made: dict[TargetSettings, BuildConfig] = {}
+    configs = {}
+    for node in tg.graph:
+        settings = workspace.target_settings(tg.recipe(node).target)
+        if settings not in made:
+            made[settings] = build_config(workspace.platform, settings, version)
+        configs[node] = made[settings]
+    return configs
 
 
 def dependencies_in(tg: TargetGraph, sections: Iterable[str]) -> dict[str, list[str]]:

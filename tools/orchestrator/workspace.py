@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -63,6 +64,9 @@ class BuildOverride(_Strict):
     container: Literal["none", "docker", "podman"] | None = None
     timeout: float | None = Field(default=None, gt=0)
     network: bool | None = None
+
+
+NO_OVERRIDE = BuildOverride()
 
 
 class BuildSection(_Strict):
@@ -154,6 +158,40 @@ class Workspace(BaseModel):
     @property
     def extra_channels(self) -> list[str]:
         return [resolve_channel(self.root, c) for c in self.config.channels.extra]
+
+    def target_settings(self, label: str) -> TargetSettings:
+        """How the target `label` builds: `[build]` with its override applied. The one place
+        this is decided: hashing, containers and builds all read it (a node id's label is
+        `recipes.model.label_of(node)`)."""
+        build = self.config.build
+        return target_settings(build, build.overrides.get(label) or NO_OVERRIDE)
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """One target's build settings (see `Workspace.target_settings`)."""
+
+    builder: str
+    container: str  # the runtime: "none", "docker" or "podman"
+    image: str  # "" when the target builds on the host
+    network: bool
+    timeout: float
+    env: tuple[str, ...]  # names of the host's variables passed into a container
+    conda_build: str
+
+
+def target_settings(build: BuildSection, override: BuildOverride) -> TargetSettings:
+    """`build` with `override`'s values where it has them (pure)."""
+    container = override.container or build.container
+    return TargetSettings(
+        builder=build.builder,
+        container=container,
+        image=(override.image or build.image) if container != "none" else "",
+        network=build.network if override.network is None else override.network,
+        timeout=build.timeout if override.timeout is None else override.timeout,
+        env=build.env,
+        conda_build=build.conda_build,
+    )
 
 
 def resolve_channel(root: Path, channel: str) -> str:
