@@ -16,6 +16,7 @@ from orchestrator.builders.rattler_build import RUNNER, translated_recipe
 from orchestrator.builders.translate import translate
 from orchestrator.errors import BuildError
 from orchestrator.recipes.model import Output, Recipe
+from orchestrator.workspace import Channel
 from ruamel.yaml import YAML
 
 MULTI_OUTPUT = """\
@@ -137,7 +138,7 @@ def test_a_multi_output_meta_yaml_gets_every_planned_build_string(tmp_path):
 def test_the_invocation_runs_the_runner_with_every_channel_and_variant(tmp_path):
     recipe = Recipe("//recipes/x", "recipes/x/recipe.yaml", "recipe.yaml", (Output("x", "1"),))
     request = request_for(tmp_path / "ws", recipe, {"x": "h_0"}, tmp_path,
-                          channels=("file:///ch/target", "https://extra.invalid/c"),
+                          channels=(Channel.of("file:///ch/target"), Channel.of("https://extra.invalid/c")),
                           variant={"python": "3.11", "numpy": "2"}, platform="linux-aarch64")
     invocation = RattlerBuild().invocation(request)
     assert invocation.argv == (

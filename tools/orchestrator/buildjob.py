@@ -23,7 +23,7 @@ from orchestrator.errors import BuildError, OrchestratorError
 from orchestrator.publish import publish_atomically
 from orchestrator.recipes.model import label_of
 from orchestrator.scheduler import BuildJob, JobResult
-from orchestrator.workspace import Workspace
+from orchestrator.workspace import Channel, Workspace
 
 LOCK_POLL = 0.5
 
@@ -172,8 +172,7 @@ def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
         recipe=context.recipes[job.target],
         workspace_root=workspace.root,
         build_strings={o.name: o.build for o in job.outputs},
-        channels=tuple(channel_url(c) for c in (str(context.channel_dir),
-                                                *workspace.extra_channels)),
+        channels=(Channel.local(context.channel_dir), *workspace.extra_channels),
         output_dir=paths.output,
         work_dir=paths.work,
         source_cache=workspace.cache_dir / "sources",
@@ -190,11 +189,6 @@ def build_variant(workspace: Workspace, recipe) -> dict[str, str]:
     scalars = {k: v for k, v in workspace.config.variant.items() if not isinstance(v, tuple)}
     values = scalars | dict(recipe.variant)
     return {k: str(v) for k, v in values.items() if k != "target_platform"}
-
-
-def channel_url(channel: str) -> str:
-    """Local channels as file:// URLs; URLs as they are."""
-    return channel if "://" in channel else Path(channel).absolute().as_uri()
 
 
 def _write_header(log: Path, job: BuildJob) -> None:

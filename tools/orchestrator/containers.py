@@ -149,16 +149,9 @@ def _workspace_mounts(workspace: Workspace) -> tuple[Mount, ...]:
     """The local channels (read-only) and the `[build] mounts` ("PATH" or "PATH:rw")."""
     channels = [workspace.target_channel, *workspace.extra_channels]
     # A channel not made yet has nothing to read (and --mount refuses a missing source).
-    paths = [Path(_local_path(c)) for c in channels if _local_path(c)]
-    mounts = [Mount(path) for path in paths if path.is_dir()]
+    mounts = [Mount(c.path) for c in channels if c.path is not None and c.path.is_dir()]
     mounts += [parse_mount(text, workspace.root) for text in workspace.config.build.mounts]
     return tuple(mounts)
-
-
-def _local_path(channel: str) -> str:
-    if channel.startswith("file://"):
-        return channel.removeprefix("file://")
-    return "" if "://" in channel else channel
 
 
 def parse_mount(text: str, root: Path) -> Mount:

@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -151,13 +152,12 @@ class Workspace(BaseModel):
         return self.root / "cache"
 
     @property
-    def target_channel(self) -> str:
-        """The target channel as a URL or an absolute path."""
-        return resolve_channel(self.root, self.config.channels.target)
+    def target_channel(self) -> Channel:
+        return Channel.of(self.config.channels.target, self.root)
 
     @property
-    def extra_channels(self) -> list[str]:
-        return [resolve_channel(self.root, c) for c in self.config.channels.extra]
+    def extra_channels(self) -> list[Channel]:
+        return [Channel.of(c, self.root) for c in self.config.channels.extra]
 
     def target_settings(self, label: str) -> TargetSettings:
         """How the target `label` builds: `[build]` with its override applied. The one place
@@ -194,12 +194,33 @@ def target_settings(build: BuildSection, override: BuildOverride) -> TargetSetti
     )
 
 
-def resolve_channel(root: Path, channel: str) -> str:
-    """Relative local channels are relative to the workspace root."""
-    if "://" in channel:
-        return channel
-    path = Path(channel)
-    return str(path if path.is_absolute() else root / path)
+@dataclass(frozen=True)
+class Channel:
+    """A channel: its URL and, for a local one, its directory. `Channel.of` is the one place
+    a channel's text becomes a URL or a path (percent-decoding included)."""
+
+    url: str  # a local channel's is its file:// URL
+    path: Path | None = None  # the directory of a local channel; None for a remote one
+
+    @classmethod
+    def of(cls, text: str, root: Path | None = None) -> Channel:
+        """`cache/channel` (relative to `root`), `/srv/ch`, `file:///srv/my%20ch`, `https://…`."""
+        if "://" not in text:
+            path = Path(text)
+            return cls.local(path if path.is_absolute() or root is None else root / path)
+        parsed = urlparse(text)
+        if parsed.scheme != "file":
+            return cls(text)
+        return cls.local(Path(unquote(parsed.path)))
+
+    @classmethod
+    def local(cls, path: Path) -> Channel:
+        path = path.absolute()
+        return cls(path.as_uri(), path)
+
+    def __str__(self) -> str:
+        """How a user names it: a local channel's directory, a remote one's URL."""
+        return self.url if self.path is None else str(self.path)
 
 
 def parse_workspace_config(data: dict, file: str) -> WorkspaceConfig:

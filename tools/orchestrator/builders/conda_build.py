@@ -74,7 +74,7 @@ def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
     if request.test == "skip":
         argv.append("--no-test")
     for channel in request.channels:
-        argv += ["-c", channel]
+        argv += ["-c", channel.url]
     return tuple(argv)
 
 
@@ -115,10 +115,10 @@ def condarc(request: BuildRequest) -> str:
     """The run's whole conda configuration (JSON is YAML)."""
     # conda's `offline` also stops conda-build's source downloads (into its --cache-dir, kept
     # under cache/sources/conda-build): a recipe with url sources needs the network once
-    remote = any(not c.startswith("file://") for c in request.channels) or any(
+    remote = any(c.path is None for c in request.channels) or any(
         source.kind == "url" for source in request.recipe.sources)
     settings = {
-        "channels": list(request.channels), "default_channels": [],
+        "channels": [c.url for c in request.channels], "default_channels": [],
         "custom_channels": {}, "custom_multichannels": {},
         "solver": "rattler",  # the classic solver fails on virtual packages (conda-build 5516)
         "offline": not remote, "add_pip_as_python_dependency": False,

@@ -75,7 +75,7 @@ def runner_argv(request: BuildRequest) -> tuple[str, ...]:
             "--output-dir", str(request.output_dir), "--source-cache", str(request.source_cache),
             "--target-platform", request.platform, "--test", request.test]
     for channel in request.channels:
-        argv += ["--channel", channel]
+        argv += ["--channel", channel.url]
     for key, values in sorted(build_variant(request).items()):
         argv += [arg for value in values for arg in ("--variant", f"{key}={value}")]
     return tuple(argv)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from orchestrator.errors import BuildError
 from orchestrator.recipes.model import Output, Recipe
+from orchestrator.workspace import Channel
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class BuildRequest:
     recipe: Recipe
     workspace_root: Path
     build_strings: Mapping[str, str]  # output (package) name → build string the plan expects
-    channels: tuple[str, ...]  # target channel first; local directories as file:// URLs
+    channels: tuple[Channel, ...]  # target channel first
     output_dir: Path
     work_dir: Path  # the builder's own scratch space for this job (translated recipe, config)
     source_cache: Path
