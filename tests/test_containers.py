@@ -273,7 +273,7 @@ def test_parse_ps_line_reads_docker_and_podman_labels(line, expected):
 
 def test_an_engine_that_is_not_installed_is_not_available():
     assert not containers.runtime_available("no-such-engine-here")
-    with pytest.raises(BuildError, match=r"`no-such-engine-here ps -a .*` could not run"):
+    with pytest.raises(BuildError, match=r"`no-such-engine-here ps -a .*` could not start"):
         containers.remove_run("r", "no-such-engine-here")
 
 

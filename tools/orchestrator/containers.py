@@ -18,13 +18,13 @@ import json
 import os
 import re
 import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from orchestrator import proc
 from orchestrator.errors import BuildError, WorkspaceError
 from orchestrator.recipes.model import label_of
 from orchestrator.workspace import Workspace
@@ -344,14 +344,8 @@ def _remove(runtime: str, names: tuple[str, ...]) -> None:
 
 
 def _query(runtime: str, *args: str, missing_ok: bool = False) -> str:
-    """A short engine command's stdout. proc.run logs to a file; these need stdout apart."""
-    argv = (runtime, *args)
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=QUERY_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BuildError(f"`{' '.join(argv)}` could not run: {exc}") from None
-    if done.returncode != 0 and not (missing_ok and _GONE.search(done.stderr)):
-        tail = done.stderr.strip().splitlines()[-1:] or [""]
-        raise BuildError(f"`{' '.join(argv)}` exited with {done.returncode}: {tail[0]}")
-    return done.stdout
+    """A short engine command's stdout (through proc: a query, not a build with a log)."""
+    done = proc.output((runtime, *args), timeout=QUERY_TIMEOUT)
+    if done.returncode != 0 and missing_ok and _GONE.search(done.stderr):
+        return done.stdout
+    return done.checked()
