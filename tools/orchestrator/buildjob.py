@@ -1,4 +1,5 @@
-"""The work of one BuildJob on this machine: request → invocation → proc → collect → publish.
+"""A BuildJob (one target to build, from the plan) and its work on this machine: request →
+invocation → proc → collect → publish.
 
 `run_build(context, job)` is the `run_job` the scheduler is given for real builds. It follows
 the cache's write pattern: check for a finished record, take the target+hash lock, check
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,10 +22,36 @@ from orchestrator import cache, proc
 from orchestrator.errors import BuildError, OrchestratorError
 from orchestrator.publish import publish_atomically
 from orchestrator.recipes.model import label_of
-from orchestrator.scheduler import BuildJob, JobResult
+from orchestrator.scheduler import CancelFlag, JobResult
 from orchestrator.workspace import Channel, Workspace
 
 LOCK_POLL = 0.5
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """One target (node id) to build at the hash the plan gave it: data an executor runs."""
+
+    target: str
+    hash: str
+    outputs: tuple[Any, ...] = ()  # plan.PlannedOutput records
+    deps: tuple[str, ...] = ()  # workspace dependencies built in this same run
+    weight: float = 1.0  # predicted duration in seconds (recorded), or 1 when unknown
+    reasons: tuple[str, ...] = ()
+
+
+def jobs_from_plan(plan: Any, durations: Mapping[str, float] | None = None) -> tuple[BuildJob, ...]:
+    """One job per target the plan builds, in plan order, waiting only on deps also built."""
+    durations = durations or {}
+    building = set(plan.order)
+    return tuple(
+        BuildJob(
+            target=node.target, hash=node.hash, outputs=tuple(node.outputs),
+            deps=tuple(d for d in node.deps if d in building),
+            weight=durations.get(node.target, 1.0), reasons=tuple(node.reasons),
+        )
+        for node in (plan.nodes[t] for t in plan.order)
+    )
 
 
 @dataclass(frozen=True)
@@ -36,7 +62,6 @@ class BuildContext:
     recipes: Mapping[str, Any]  # target → rendered Recipe
     channel_dir: Path
     run_id: str
-    cancel: threading.Event
     started: str = ""  # cache.now() when the run started: only builds since then are reused
 
 
@@ -63,19 +88,21 @@ class JobPaths:
         shutil.rmtree(self.output, ignore_errors=True)
 
 
-def run_build(context: BuildContext, job: BuildJob) -> JobResult:
-    """Build, publish and record one job; the result says what happened (never raises)."""
+def run_build(context: BuildContext, job: BuildJob, cancel: CancelFlag) -> JobResult:
+    """Build, publish and record one job; the result says what happened (never raises).
+    `cancel` is the executor's flag for the run (a threading.Event here, a Dask Event's proxy
+    on a worker)."""
     cache_dir = context.workspace.cache_dir
     lock = cache.build_lock(cache_dir, job.target, job.hash)
-    if not _acquire(lock, context.cancel):
+    if not _acquire(lock, cancel):
         return JobResult(job.target, "cancelled", reason="cancelled while waiting for a lock")
     try:
-        return _reused(context, job) or _build(context, job, JobPaths.of(cache_dir, job))
+        return _reused(context, job) or _build(context, job, JobPaths.of(cache_dir, job), cancel)
     finally:
         lock.release()
 
 
-def _acquire(lock, cancel: threading.Event) -> bool:
+def _acquire(lock, cancel: CancelFlag) -> bool:
     """Wait for the lock, giving up when the run is cancelled."""
     from filelock import Timeout
 
@@ -103,7 +130,8 @@ def _reused(context: BuildContext, job: BuildJob) -> JobResult | None:
                      record.artifacts, log)
 
 
-def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
+def _build(context: BuildContext, job: BuildJob, paths: JobPaths, cancel: CancelFlag
+           ) -> JobResult:
     started = time.monotonic()
     settings = None
     try:
@@ -113,11 +141,11 @@ def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
             from orchestrator import containers
 
             settings = containers.settings_for(context.workspace, job.target)
-            artifacts = _build_and_publish(context, job, paths, settings)
+            artifacts = _build_and_publish(context, job, paths, settings, cancel)
         except OSError as exc:  # a full disk, a permission: this build fails, the run goes on
             raise BuildError(f"{exc.filename or job.target}: {exc.strerror or exc}") from exc
     except (proc.ProcessFailed, OrchestratorError) as exc:
-        if isinstance(exc, proc.ProcessCancelled) or context.cancel.is_set():
+        if isinstance(exc, proc.ProcessCancelled) or cancel.is_set():
             _after_stop(paths, settings, context.run_id)
             return JobResult(job.target, "cancelled", time.monotonic() - started, "cancelled",
                              log=str(paths.log))
@@ -131,7 +159,7 @@ def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
 
 
 def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
-                       settings: Any) -> tuple[str, ...]:
+                       settings: Any, cancel: CancelFlag) -> tuple[str, ...]:
     from orchestrator import containers
     from orchestrator.builders import builder_for
 
@@ -144,7 +172,7 @@ def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
     if settings is not None:
         invocation = containers.wrap(invocation, settings, context.run_id)
     proc.run(invocation.argv, log=paths.log, timeout=target.timeout,
-             cancel=context.cancel, env=invocation.env, cwd=invocation.cwd)
+             cancel=cancel, env=invocation.env, cwd=invocation.cwd)
     packages = builder.collect(request)
     check_linking(context, packages, paths.log)
     return publish_atomically(context.channel_dir, packages, workspace.platform)
