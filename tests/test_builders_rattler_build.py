@@ -6,6 +6,7 @@ with tiny `noarch: generic` recipes that need no channel.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -167,7 +168,8 @@ def run(request: BuildRequest) -> subprocess.CompletedProcess:
     builder = RattlerBuild()
     builder.prepare(request)
     invocation = builder.invocation(request)
-    return subprocess.run(invocation.argv, env=dict(invocation.env), cwd=invocation.cwd,
+    return subprocess.run(invocation.argv,
+                          env=invocation.environment(os.environ), cwd=invocation.cwd,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -201,7 +203,8 @@ def test_a_failing_recipe_test_fails_the_runner_with_one_line(tmp_path):
     recipe_file = request.work_dir / "recipe/recipe.yaml"
     recipe_file.write_text(recipe_file.read_text().replace('grep -q "hi"', 'grep -q "bye"'))
     invocation = RattlerBuild().invocation(request)
-    done = subprocess.run(invocation.argv, env=dict(invocation.env), cwd=invocation.cwd,
+    done = subprocess.run(invocation.argv,
+                          env=invocation.environment(os.environ), cwd=invocation.cwd,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("rattler-build failed: ")

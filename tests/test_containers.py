@@ -35,6 +35,8 @@ class Invocation:
     cwd: Path = Path("/")
     reads: tuple[Path, ...] = ()
     writes: tuple[Path, ...] = ()
+    passed: tuple[str, ...] | None = ()
+    withheld: tuple[str, ...] = ()
 
 
 def engine_problem(runtime: str, image: str) -> str:
@@ -212,7 +214,7 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
     ws = tmp_path / "ws"
     invocation = Invocation(
         argv=("/ws/.venv/bin/python", f"{ws}/tools/runner.py", "--output-dir", f"{ws}/cache/out"),
-        env={"PATH": "/usr/bin", "RATTLER_CACHE": f"{ws}/cache/src"},
+        env={"RATTLER_CACHE": f"{ws}/cache/src"},  # what the builder sets: all that goes in
         cwd=ws / "cache/work",
         reads=(ws,),
         writes=(ws / "cache/work", ws / "cache/out", ws / "cache/src"),
@@ -220,7 +222,7 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
     s = settings(target="//recipes/zlib", network=False, env=("HTTP_PROXY",), uid=1000,
                  gid=100, pid=4242, host="build1", ca_bundle=Path("/etc/ca.crt"),
                  mounts=(Mount(ws / "cache/channel"), Mount(Path("/srv/chan"))))
-    wrapped = containers.wrap(invocation, s, "r7", host_env={"PATH": "/usr/bin", "X": "1"})
+    wrapped = containers.wrap(invocation, s, "r7")
     ca = "/opt/orchestrate/ca-certificates.crt"
     assert wrapped.argv == (
         "docker", "run", "--rm", "--init", "--name", "orchestrate-r7-recipes-zlib",
@@ -241,7 +243,7 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
         "--workdir", f"{ws}/cache/work", "orchestrate-test:bookworm",
         "python3", f"{ws}/tools/runner.py", "--output-dir", f"{ws}/cache/out",
     )
-    assert wrapped.env == {"PATH": "/usr/bin", "X": "1"}
+    assert (wrapped.env, wrapped.passed) == ({}, None)  # the client: the caller's environment
     assert (wrapped.cwd, wrapped.reads, wrapped.writes) == (
         invocation.cwd, invocation.reads, invocation.writes)
     assert all(path.is_dir() for path in invocation.writes)  # made, so that docker can mount
@@ -250,7 +252,7 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
 def test_wrap_with_network_and_podman_and_a_path_both_read_and_written(tmp_path):
     invocation = Invocation(argv=("true",), reads=(tmp_path,), writes=(tmp_path,))
     s = settings(runtime="podman", ulimits=("nofile=1024:2048", "nproc=512:512"))
-    argv = containers.wrap(invocation, s, "r", host_env={}).argv
+    argv = containers.wrap(invocation, s, "r").argv
     assert argv[:3] == ("podman", "run", "--rm")
     assert "--init" not in argv
     assert argv[argv.index("--user") + 2:argv.index("--mount")] == (
@@ -307,7 +309,7 @@ def test_a_wrapped_command_sees_the_same_paths_and_writes_only_where_allowed(doc
     s = settings(ca_bundle=containers.host_ca_bundle(), network=False)
     wrapped = containers.wrap(invocation, s, run_id("paths"))
     log = tmp_path / "log"
-    proc.run(wrapped.argv, log=log, env=wrapped.env, cwd=wrapped.cwd, timeout=120)
+    proc.run(wrapped.argv, log=log, cwd=wrapped.cwd, timeout=120)
     assert (writes / "copy.txt").read_text() == "from the host\nhi\n"
     assert (writes / "copy.txt").stat().st_uid == os.getuid()
     assert not (reads / "forbidden").exists()
@@ -324,7 +326,7 @@ def test_podman_runs_the_wrapped_command_as_the_invoking_user(podman, tmp_path):
     rid = run_id("podman")
     s = settings(runtime="podman", ulimits=containers.podman_ulimits())
     wrapped = containers.wrap(invocation, s, rid)
-    proc.run(wrapped.argv, log=tmp_path / "log", env=wrapped.env, timeout=120)
+    proc.run(wrapped.argv, log=tmp_path / "log", timeout=120)
     assert (writes / "copy.txt").read_text() == "from the host\n"
     assert (writes / "copy.txt").stat().st_uid == os.getuid()
     assert containers.run_containers(rid, "podman") == ()
@@ -336,7 +338,7 @@ def test_no_network_means_no_network(docker, tmp_path):
     invocation = Invocation(argv=("python3", "-c", script), cwd=tmp_path)
     wrapped = containers.wrap(invocation, settings(network=False), run_id("net"))
     with pytest.raises(proc.ProcessFailed, match="exited with return code 1"):
-        proc.run(wrapped.argv, log=tmp_path / "log", env=wrapped.env, timeout=120)
+        proc.run(wrapped.argv, log=tmp_path / "log", timeout=120)
     assert "socket.gaierror" in (tmp_path / "log").read_text()
 
 
@@ -362,7 +364,7 @@ def test_a_timed_out_build_leaves_no_container(docker, tmp_path):
     rid = run_id("timeout")
     wrapped = containers.wrap(stubborn(tmp_path), settings(), rid)
     with pytest.raises(proc.ProcessTimedOut):
-        proc.run(wrapped.argv, log=tmp_path / "log", env=wrapped.env, timeout=5, grace=1)
+        proc.run(wrapped.argv, log=tmp_path / "log", timeout=5, grace=1)
     # the client is dead but its container still runs: that is why remove_run exists
     assert containers.run_containers(rid) == ("orchestrate-" + rid + "-recipes-acme-hello",)
     assert containers.remove_run(rid) == (containers.container_name(rid, "//recipes/acme-hello"),)
@@ -379,7 +381,7 @@ def test_a_cancelled_run_ctrl_c_leaves_no_container(docker, tmp_path):
     def build(target: str) -> None:
         wrapped = containers.wrap(stubborn(tmp_path), settings(target=target), rid)
         try:
-            proc.run(wrapped.argv, log=tmp_path / target.rsplit("/")[-1], env=wrapped.env,
+            proc.run(wrapped.argv, log=tmp_path / target.rsplit("/")[-1],
                      cancel=cancel, grace=1)
         except proc.ProcessCancelled as exc:
             errors.append(exc)

@@ -10,6 +10,7 @@ environment from that channel only.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -171,7 +172,8 @@ def build_and_publish(workspace, recipe, node, base: Path, channel: Path) -> flo
     builder.prepare(request)
     invocation = builder.invocation(request)
     started = time.monotonic()
-    done = subprocess.run(invocation.argv, env=dict(invocation.env), cwd=invocation.cwd,
+    done = subprocess.run(invocation.argv,
+                          env=invocation.environment(os.environ), cwd=invocation.cwd,
                           capture_output=True, text=True, timeout=900)
     seconds = time.monotonic() - started
     assert done.returncode == 0, f"{recipe.path}:\n{done.stderr[-3000:]}"

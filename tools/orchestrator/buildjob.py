@@ -11,6 +11,7 @@ It never raises for a failed build: the result says `failed` with the log's tail
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import time
 from collections.abc import Mapping
@@ -172,7 +173,7 @@ def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
     if settings is not None:
         invocation = containers.wrap(invocation, settings, context.run_id)
     proc.run(invocation.argv, log=paths.log, timeout=target.timeout,
-             cancel=cancel, env=invocation.env, cwd=invocation.cwd)
+             cancel=cancel, env=invocation.environment(os.environ), cwd=invocation.cwd)
     packages = builder.collect(request)
     check_linking(context, packages, paths.log)
     return publish_atomically(context.channel_dir, packages, workspace.platform)

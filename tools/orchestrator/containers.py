@@ -56,10 +56,12 @@ class Invocation(Protocol):
     """What containers need of a builder's Invocation (builders/ defines the dataclass)."""
 
     argv: tuple[str, ...]
-    env: Mapping[str, str]
+    env: Mapping[str, str]  # what the builder sets: exactly what goes in with `-e`
     cwd: Path
     reads: tuple[Path, ...]
     writes: tuple[Path, ...]
+    passed: tuple[str, ...] | None  # the caller's variables it sees on the host; None: all
+    withheld: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -171,20 +173,17 @@ def container_name(run_id: str, target: str) -> str:
     return f"orchestrate-{_NOT_IN_NAME.sub('-', run_id)}-{slug}"
 
 
-def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str,
-         host_env: Mapping[str, str] | None = None) -> Invocation:
+def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str) -> Invocation:
     """`invocation` run in a container: same argv, paths and cwd inside as outside.
 
     The host interpreter that starts the builder (a venv's python) is replaced by the image's
-    `python3`. What the builder's env adds to or changes in the host's env (`host_env`, by
-    default os.environ) goes in with `-e`; the client itself runs with the host's env.
+    `python3`. What the builder sets (`invocation.env`) goes in with `-e`, and the `[build]
+    env` names from the host; the client itself runs with the caller's whole environment.
     The one side effect: missing directories the build writes are made, by the invoking user
     (the engine would refuse them as mount sources).
     """
     for path in invocation.writes:
         Path(path).mkdir(parents=True, exist_ok=True)
-    host_env = dict(os.environ if host_env is None else host_env)
-    inside = {k: v for k, v in invocation.env.items() if host_env.get(k) != v}
     argv = (
         settings.runtime, "run", "--rm",
         *(("--init",) if RUNTIMES[settings.runtime].init else ()),  # reaps, forwards signals
@@ -194,12 +193,12 @@ def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str,
         *(("--network", "none") if not settings.network else ()),
         *(arg for limit in settings.ulimits for arg in ("--ulimit", limit)),
         *_mount_args(invocation, settings),
-        *_env_args(inside, settings),
+        *_env_args(invocation.env, settings),
         "--workdir", str(invocation.cwd),
         settings.image,
         *image_command(invocation.argv),
     )
-    return dataclasses.replace(invocation, argv=argv, env=host_env)
+    return dataclasses.replace(invocation, argv=argv, env={}, passed=None, withheld=())
 
 
 def _labels(settings: ContainerSettings, run_id: str) -> tuple[str, ...]:

@@ -27,6 +27,9 @@ RUNNER = Path(__file__).with_name("conda_build_runner.py")
 VARIANT_FILE = "orchestrate_variant.yaml"
 CONDARC = "condarc"
 BUILD_STRINGS = "build_strings.json"
+# The caller's variables a conda-build run does not see (by prefix): conda's and mamba's own,
+# where conda looks for more configuration, and the caller's Python environment.
+WITHHELD_ENV = ("CONDA", "XDG_CONFIG_HOME", "MAMBA", "VIRTUAL_ENV", "PYTHONPATH")
 
 
 class CondaBuild:
@@ -46,12 +49,13 @@ class CondaBuild:
         _only_meta_yaml(request)
         return Invocation(
             argv=conda_build_argv(request),
-            env=hermetic_env(request, os.environ),
+            env=hermetic_env(request),
             cwd=request.work_dir,
             reads=(request.workspace_root, RUNNER.parent,
                    *environment_read(request.conda_build)),
             writes=(request.output_dir, request.work_dir, request.source_cache,
                     pkgs_dir(request)),
+            passed=None, withheld=WITHHELD_ENV,
         )
 
     def collect(self, request: BuildRequest) -> list[Path]:
@@ -134,16 +138,11 @@ def pkgs_dir(request: BuildRequest) -> Path:
     return request.source_cache.parent / "conda-pkgs"
 
 
-def hermetic_env(request: BuildRequest, environ: dict[str, str] | os._Environ) -> dict[str, str]:
-    """The caller's environment without conda's variables, with a HOME and CONDARC of the run:
-    conda reads ~/.condarc, $XDG_CONFIG_HOME/conda and $CONDA_PREFIX/.condarc otherwise."""
-    env = {k: v for k, v in environ.items()
-           if not k.upper().startswith(("CONDA", "XDG_CONFIG_HOME", "MAMBA"))}
-    env.update(HOME=str(request.work_dir / "home"), CONDARC=str(request.work_dir / CONDARC),
-               PYTHONUNBUFFERED="1", PYTHONNOUSERSITE="1")
-    env.pop("VIRTUAL_ENV", None)
-    env.pop("PYTHONPATH", None)
-    return env
+def hermetic_env(request: BuildRequest) -> dict[str, str]:
+    """What the builder sets: a HOME and CONDARC of the run (conda reads ~/.condarc,
+    $XDG_CONFIG_HOME/conda and $CONDA_PREFIX/.condarc otherwise, hence WITHHELD_ENV)."""
+    return {"HOME": str(request.work_dir / "home"), "CONDARC": str(request.work_dir / CONDARC),
+            "PYTHONUNBUFFERED": "1", "PYTHONNOUSERSITE": "1"}
 
 
 def _only_meta_yaml(request: BuildRequest) -> None:
