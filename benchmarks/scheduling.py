@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator import proc
+from orchestrator.buildjob import BuildJob
 from orchestrator.executors.local import LocalExecutor
-from orchestrator.scheduler import BuildJob, JobResult, critical_path, run_jobs
+from orchestrator.scheduler import JobResult, critical_path, run_jobs
 
 MAX_DEPS = 3
 WINDOW = 40  # a job depends on jobs among the WINDOW before it: long chains, wide layers
@@ -66,7 +67,7 @@ def measure_scheduler(n: int, slots: int, seed: int = 0, mean: float = 0.1) -> S
     measured: dict[str, float] = {}
     lock = threading.Lock()
     with tempfile.TemporaryDirectory(prefix="bench-sched-") as tmp:
-        def work(job: BuildJob) -> JobResult:
+        def work(job: BuildJob, cancel: threading.Event) -> JobResult:
             started = time.perf_counter()
             proc.run(["sleep", f"{job.weight:.3f}"], log=Path(tmp) / f"{job.target[7:]}.log")
             took = time.perf_counter() - started

@@ -8,6 +8,7 @@ then each package exists with the build string the plan gave it and the right de
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -97,7 +98,8 @@ def request_for(recipe, root: Path, tmp: Path) -> BuildRequest:
 def built(request: BuildRequest) -> subprocess.CompletedProcess:
     prepared(request)
     invocation = RattlerBuild().invocation(request)
-    return subprocess.run(invocation.argv, env=dict(invocation.env), cwd=invocation.cwd,
+    return subprocess.run(invocation.argv,
+                          env=invocation.environment(os.environ), cwd=invocation.cwd,
                           capture_output=True, text=True, timeout=900)
 
 
@@ -159,7 +161,8 @@ def test_a_meta_yaml_with_one_output_goes_through_the_builder_as_it_is(tmp_path)
     builder = RattlerBuild()
     builder.prepare(request)
     invocation = builder.invocation(request)
-    done = subprocess.run(invocation.argv, env=dict(invocation.env), cwd=invocation.cwd,
+    done = subprocess.run(invocation.argv,
+                          env=invocation.environment(os.environ), cwd=invocation.cwd,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     [package] = builder.collect(request)

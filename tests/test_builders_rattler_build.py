@@ -6,6 +6,7 @@ with tiny `noarch: generic` recipes that need no channel.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from orchestrator.builders.rattler_build import RUNNER, translated_recipe
 from orchestrator.builders.translate import translate
 from orchestrator.errors import BuildError
 from orchestrator.recipes.model import Output, Recipe
+from orchestrator.workspace import Channel
 from ruamel.yaml import YAML
 
 MULTI_OUTPUT = """\
@@ -137,7 +139,7 @@ def test_a_multi_output_meta_yaml_gets_every_planned_build_string(tmp_path):
 def test_the_invocation_runs_the_runner_with_every_channel_and_variant(tmp_path):
     recipe = Recipe("//recipes/x", "recipes/x/recipe.yaml", "recipe.yaml", (Output("x", "1"),))
     request = request_for(tmp_path / "ws", recipe, {"x": "h_0"}, tmp_path,
-                          channels=("file:///ch/target", "https://extra.invalid/c"),
+                          channels=(Channel.of("file:///ch/target"), Channel.of("https://extra.invalid/c")),
                           variant={"python": "3.11", "numpy": "2"}, platform="linux-aarch64")
     invocation = RattlerBuild().invocation(request)
     assert invocation.argv == (
@@ -166,7 +168,8 @@ def run(request: BuildRequest) -> subprocess.CompletedProcess:
     builder = RattlerBuild()
     builder.prepare(request)
     invocation = builder.invocation(request)
-    return subprocess.run(invocation.argv, env=dict(invocation.env), cwd=invocation.cwd,
+    return subprocess.run(invocation.argv,
+                          env=invocation.environment(os.environ), cwd=invocation.cwd,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -200,7 +203,8 @@ def test_a_failing_recipe_test_fails_the_runner_with_one_line(tmp_path):
     recipe_file = request.work_dir / "recipe/recipe.yaml"
     recipe_file.write_text(recipe_file.read_text().replace('grep -q "hi"', 'grep -q "bye"'))
     invocation = RattlerBuild().invocation(request)
-    done = subprocess.run(invocation.argv, env=dict(invocation.env), cwd=invocation.cwd,
+    done = subprocess.run(invocation.argv,
+                          env=invocation.environment(os.environ), cwd=invocation.cwd,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("rattler-build failed: ")

@@ -35,6 +35,8 @@ class Invocation:
     cwd: Path = Path("/")
     reads: tuple[Path, ...] = ()
     writes: tuple[Path, ...] = ()
+    passed: tuple[str, ...] | None = ()
+    withheld: tuple[str, ...] = ()
 
 
 def engine_problem(runtime: str, image: str) -> str:
@@ -114,9 +116,8 @@ def read_workspace_from(root: Path, data: dict):
     ("//recipes/podman", "podman", "acme/build:1"),
 ])
 def test_runtime_and_image_follow_overrides(tmp_path, target, runtime, image):
-    ws = workspace(tmp_path)
-    assert containers.runtime_for(ws, target) == runtime
-    assert containers.image_for(ws, target) == image
+    settings = workspace(tmp_path).target_settings(target)
+    assert (settings.container, settings.image) == (runtime, image)
 
 
 def test_settings_hold_overrides_channels_mounts_and_the_invoking_user(tmp_path):
@@ -124,8 +125,10 @@ def test_settings_hold_overrides_channels_mounts_and_the_invoking_user(tmp_path)
     ws = workspace(tmp_path)
     gcc = containers.settings_for(ws, "//recipes/gcc")
     zlib = containers.settings_for(ws, "//recipes/zlib")
-    assert (gcc.image, gcc.network, gcc.timeout) == ("acme/gcc:2", True, 600)
-    assert (zlib.image, zlib.network, zlib.timeout) == ("acme/build:1", False, 60)
+    assert (gcc.image, gcc.network) == ("acme/gcc:2", True)
+    assert (zlib.image, zlib.network) == ("acme/build:1", False)
+    assert ws.target_settings("//recipes/gcc").timeout == 600
+    assert ws.target_settings("//recipes/zlib").timeout == 60
     assert zlib.mounts == (
         Mount(tmp_path.resolve() / "cache/channel"), Mount(Path("/opt/sdk")),
         Mount(tmp_path.resolve() / "data", writable=True),
@@ -211,7 +214,7 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
     ws = tmp_path / "ws"
     invocation = Invocation(
         argv=("/ws/.venv/bin/python", f"{ws}/tools/runner.py", "--output-dir", f"{ws}/cache/out"),
-        env={"PATH": "/usr/bin", "RATTLER_CACHE": f"{ws}/cache/src"},
+        env={"RATTLER_CACHE": f"{ws}/cache/src"},  # what the builder sets: all that goes in
         cwd=ws / "cache/work",
         reads=(ws,),
         writes=(ws / "cache/work", ws / "cache/out", ws / "cache/src"),
@@ -219,7 +222,7 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
     s = settings(target="//recipes/zlib", network=False, env=("HTTP_PROXY",), uid=1000,
                  gid=100, pid=4242, host="build1", ca_bundle=Path("/etc/ca.crt"),
                  mounts=(Mount(ws / "cache/channel"), Mount(Path("/srv/chan"))))
-    wrapped = containers.wrap(invocation, s, "r7", host_env={"PATH": "/usr/bin", "X": "1"})
+    wrapped = containers.wrap(invocation, s, "r7")
     ca = "/opt/orchestrate/ca-certificates.crt"
     assert wrapped.argv == (
         "docker", "run", "--rm", "--init", "--name", "orchestrate-r7-recipes-zlib",
@@ -240,7 +243,7 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
         "--workdir", f"{ws}/cache/work", "orchestrate-test:bookworm",
         "python3", f"{ws}/tools/runner.py", "--output-dir", f"{ws}/cache/out",
     )
-    assert wrapped.env == {"PATH": "/usr/bin", "X": "1"}
+    assert (wrapped.env, wrapped.passed) == ({}, None)  # the client: the caller's environment
     assert (wrapped.cwd, wrapped.reads, wrapped.writes) == (
         invocation.cwd, invocation.reads, invocation.writes)
     assert all(path.is_dir() for path in invocation.writes)  # made, so that docker can mount
@@ -249,7 +252,7 @@ def test_wrap_gives_the_exact_docker_run_argv(tmp_path):
 def test_wrap_with_network_and_podman_and_a_path_both_read_and_written(tmp_path):
     invocation = Invocation(argv=("true",), reads=(tmp_path,), writes=(tmp_path,))
     s = settings(runtime="podman", ulimits=("nofile=1024:2048", "nproc=512:512"))
-    argv = containers.wrap(invocation, s, "r", host_env={}).argv
+    argv = containers.wrap(invocation, s, "r").argv
     assert argv[:3] == ("podman", "run", "--rm")
     assert "--init" not in argv
     assert argv[argv.index("--user") + 2:argv.index("--mount")] == (
@@ -272,7 +275,7 @@ def test_parse_ps_line_reads_docker_and_podman_labels(line, expected):
 
 def test_an_engine_that_is_not_installed_is_not_available():
     assert not containers.runtime_available("no-such-engine-here")
-    with pytest.raises(BuildError, match=r"`no-such-engine-here ps -a .*` could not run"):
+    with pytest.raises(BuildError, match=r"`no-such-engine-here ps -a .*` could not start"):
         containers.remove_run("r", "no-such-engine-here")
 
 
@@ -306,7 +309,7 @@ def test_a_wrapped_command_sees_the_same_paths_and_writes_only_where_allowed(doc
     s = settings(ca_bundle=containers.host_ca_bundle(), network=False)
     wrapped = containers.wrap(invocation, s, run_id("paths"))
     log = tmp_path / "log"
-    proc.run(wrapped.argv, log=log, env=wrapped.env, cwd=wrapped.cwd, timeout=120)
+    proc.run(wrapped.argv, log=log, cwd=wrapped.cwd, timeout=120)
     assert (writes / "copy.txt").read_text() == "from the host\nhi\n"
     assert (writes / "copy.txt").stat().st_uid == os.getuid()
     assert not (reads / "forbidden").exists()
@@ -323,7 +326,7 @@ def test_podman_runs_the_wrapped_command_as_the_invoking_user(podman, tmp_path):
     rid = run_id("podman")
     s = settings(runtime="podman", ulimits=containers.podman_ulimits())
     wrapped = containers.wrap(invocation, s, rid)
-    proc.run(wrapped.argv, log=tmp_path / "log", env=wrapped.env, timeout=120)
+    proc.run(wrapped.argv, log=tmp_path / "log", timeout=120)
     assert (writes / "copy.txt").read_text() == "from the host\n"
     assert (writes / "copy.txt").stat().st_uid == os.getuid()
     assert containers.run_containers(rid, "podman") == ()
@@ -335,7 +338,7 @@ def test_no_network_means_no_network(docker, tmp_path):
     invocation = Invocation(argv=("python3", "-c", script), cwd=tmp_path)
     wrapped = containers.wrap(invocation, settings(network=False), run_id("net"))
     with pytest.raises(proc.ProcessFailed, match="exited with return code 1"):
-        proc.run(wrapped.argv, log=tmp_path / "log", env=wrapped.env, timeout=120)
+        proc.run(wrapped.argv, log=tmp_path / "log", timeout=120)
     assert "socket.gaierror" in (tmp_path / "log").read_text()
 
 
@@ -361,7 +364,7 @@ def test_a_timed_out_build_leaves_no_container(docker, tmp_path):
     rid = run_id("timeout")
     wrapped = containers.wrap(stubborn(tmp_path), settings(), rid)
     with pytest.raises(proc.ProcessTimedOut):
-        proc.run(wrapped.argv, log=tmp_path / "log", env=wrapped.env, timeout=5, grace=1)
+        proc.run(wrapped.argv, log=tmp_path / "log", timeout=5, grace=1)
     # the client is dead but its container still runs: that is why remove_run exists
     assert containers.run_containers(rid) == ("orchestrate-" + rid + "-recipes-acme-hello",)
     assert containers.remove_run(rid) == (containers.container_name(rid, "//recipes/acme-hello"),)
@@ -378,7 +381,7 @@ def test_a_cancelled_run_ctrl_c_leaves_no_container(docker, tmp_path):
     def build(target: str) -> None:
         wrapped = containers.wrap(stubborn(tmp_path), settings(target=target), rid)
         try:
-            proc.run(wrapped.argv, log=tmp_path / target.rsplit("/")[-1], env=wrapped.env,
+            proc.run(wrapped.argv, log=tmp_path / target.rsplit("/")[-1],
                      cancel=cancel, grace=1)
         except proc.ProcessCancelled as exc:
             errors.append(exc)

@@ -213,7 +213,7 @@ def test_a_container_build_run_by_a_non_root_user_leaves_files_it_owns(
         for path in (base, out, base / "work", base / "src"):
             os.chown(path, uid, gid)
         as_user = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--"]
-        proc.run([*as_user, *wrapped.argv], log=tmp_path / "log", env=wrapped.env,
+        proc.run([*as_user, *wrapped.argv], log=tmp_path / "log",
                  cwd=base, timeout=600)
         packages = builder.collect(request)
         assert [p.name for p in packages] == [f"acme-hello-1.0-{node.outputs[0].build}.conda"]

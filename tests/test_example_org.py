@@ -10,6 +10,7 @@ environment from that channel only.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from orchestrator.builders import BuildRequest, RattlerBuild
 from orchestrator.builders.translate import translate
 from orchestrator.planning import compute_plan
 from orchestrator.publish import ensure_channel, publish_atomically
-from orchestrator.workspace import load_workspace
+from orchestrator.workspace import Channel, load_workspace
 from ruamel.yaml import YAML
 
 INTERNAL = ("own-app", "own-data", "own-util")
@@ -145,7 +146,7 @@ def request_for(workspace, recipe, node, base: Path, channel: Path) -> BuildRequ
     name = recipe.target.rsplit("/", 1)[1]
     return BuildRequest(recipe=recipe, workspace_root=workspace.root,
                         build_strings={o.name: o.build for o in node.outputs},
-                        channels=(channel.as_uri(),), output_dir=base / "out" / name,
+                        channels=(Channel.local(channel),), output_dir=base / "out" / name,
                         work_dir=base / "work" / name, source_cache=base / "src",
                         platform=workspace.platform, variant=dict(workspace.config.variant))
 
@@ -171,7 +172,8 @@ def build_and_publish(workspace, recipe, node, base: Path, channel: Path) -> flo
     builder.prepare(request)
     invocation = builder.invocation(request)
     started = time.monotonic()
-    done = subprocess.run(invocation.argv, env=dict(invocation.env), cwd=invocation.cwd,
+    done = subprocess.run(invocation.argv,
+                          env=invocation.environment(os.environ), cwd=invocation.cwd,
                           capture_output=True, text=True, timeout=900)
     seconds = time.monotonic() - started
     assert done.returncode == 0, f"{recipe.path}:\n{done.stderr[-3000:]}"

@@ -15,9 +15,10 @@ from pathlib import Path
 import cloudpickle
 import pytest
 from conftest import run_shell_job
+from orchestrator.buildjob import BuildJob
 from orchestrator.executors import EXECUTORS
 from orchestrator.executors.dask import DaskExecutor, RemoteCancel
-from orchestrator.scheduler import BuildJob, JobResult, run_jobs
+from orchestrator.scheduler import JobResult, run_jobs
 
 # the workers cannot import this test module: its functions travel by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -25,21 +26,22 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 @dataclass(frozen=True)
 class ShellContext:
-    """Like buildjob.BuildContext: shared by every job, with a threading.Event to cancel."""
+    """Like buildjob.BuildContext: shared by every job, sent to the workers once."""
 
     tmp: Path
     commands: dict[str, str]
-    cancel: threading.Event
 
 
-def shell_job(context: ShellContext, job: BuildJob) -> JobResult:
+def shell_job(context: ShellContext, job: BuildJob, cancel) -> JobResult:
+    """`cancel` is what the executor hands each job for the run's cancel event (on a worker:
+    a RemoteCancel)."""
     """Runs the target's command on a worker; records pid and wall-clock span in files."""
     name = job.target.strip("/")
     log = context.tmp / f"{name}.log"
     start = time.time()
     (context.tmp / f"{name}.pid").write_text(str(os.getpid()))
     status, reason = run_shell_job(context.commands.get(job.target, "sleep 0.3"), log,
-                                   context.cancel)
+                                   cancel)
     (context.tmp / f"{name}.span").write_text(f"{start} {time.time()}")
     return JobResult(job.target, status, time.time() - start, reason)
 
@@ -61,9 +63,9 @@ def executor():
 
 
 def run(executor, tmp_path, commands, jobs, **options):
-    context = ShellContext(tmp_path, commands, threading.Event())
+    context = ShellContext(tmp_path, commands)
     events = []
-    outcome = run_jobs(jobs, partial(shell_job, context), executor, cancel=context.cancel,
+    outcome = run_jobs(jobs, partial(shell_job, context), executor, cancel=threading.Event(),
                        on_event=events.append, **options)
     return outcome, events, context
 
@@ -111,11 +113,11 @@ def test_a_failure_blocks_its_dependents_and_keep_going_runs_the_rest(executor, 
 
 def test_setting_the_cancel_event_kills_the_builds_on_the_workers(executor, tmp_path):
     commands = {"//a": f"echo $$ > {tmp_path}/a.child; exec sleep 60"}
-    context = ShellContext(tmp_path, commands, threading.Event())
-    threading.Timer(2.0, context.cancel.set).start()
+    context, cancel = ShellContext(tmp_path, commands), threading.Event()
+    threading.Timer(2.0, cancel.set).start()
     started = time.monotonic()
     outcome = run_jobs([job("//a"), job("//b", "//a")], partial(shell_job, context), executor,
-                       cancel=context.cancel)
+                       cancel=cancel)
     assert time.monotonic() - started < 15
     assert statuses(outcome) == {"//a": "cancelled", "//b": "skipped"}
     child = int((tmp_path / "a.child").read_text())
@@ -163,12 +165,12 @@ def test_local_workers_leave_ctrl_c_to_this_process(executor):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def keyword_job(job: BuildJob, *, context: ShellContext) -> JobResult:
-    return shell_job(context, job)
+def keyword_job(job: BuildJob, cancel, *, context: ShellContext) -> JobResult:
+    return shell_job(context, job, cancel)
 
 
 def test_a_context_bound_by_keyword_travels_too(executor, tmp_path):
-    context = ShellContext(tmp_path, {"//k": "exit 4"}, threading.Event())
+    context = ShellContext(tmp_path, {"//k": "exit 4"})
     outcome = run_jobs([job("//k"), job("//j")], partial(keyword_job, context=context),
-                       executor, keep_going=True, cancel=context.cancel)
+                       executor, keep_going=True, cancel=threading.Event())
     assert statuses(outcome) == {"//k": "failed", "//j": "success"}

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import commit_all, git, recipe, write_files
 from orchestrator import hashing
+from orchestrator.builders.request import Invocation
 from orchestrator.recipes.model import Source
-from orchestrator.workspace import parse_workspace_config
+from orchestrator.workspace import Workspace, parse_workspace_config
 from test_plan_support import ORG, TARGETS, changed_targets, hashes
 
 
@@ -137,6 +139,23 @@ def test_variant_builder_and_image_enter_the_hash(org):
     assert changed_targets(with_image, hashes(org)) == {"//recipes/zlib", "//recipes/libpng"}
 
 
+def test_the_image_a_hash_says_is_the_image_the_container_runs(org):
+    """The hash and the `docker run` read one decision (`Workspace.target_settings`)."""
+    from orchestrator import containers
+    from orchestrator.workspace import read_workspace
+
+    toml = (org / "WORKSPACE.toml").read_text() + '\n[build]\ncontainer = "docker"\nimage = "a:1"\n'
+    runs = {}
+    for image in ("b:2", "b:3"):
+        write_files(org, {"WORKSPACE.toml": toml + '[build.overrides."//recipes/zlib"]\n'
+                          f'image = "{image}"\n'})
+        settings = containers.settings_for(read_workspace(org), "//recipes/zlib")
+        argv = containers.wrap(Invocation(("make",), {}, org), settings, "run-1").argv
+        runs[image] = (hashes(org)["//recipes/zlib"], argv[argv.index("make") - 1])
+    assert runs["b:2"][0] != runs["b:3"][0]
+    assert (runs["b:2"][1], runs["b:3"][1]) == ("b:2", "b:3")
+
+
 def test_blob_ids_are_gits(org):
     data = (org / "recipes/zlib/build.sh").read_bytes()
     expected = git(org, "hash-object", "recipes/zlib/build.sh").strip()
@@ -225,9 +244,10 @@ def test_build_config_applies_overrides_and_ignores_images_without_containers():
         "workspace": {"name": "x"},
         "build": {"image": "img:1", "overrides": {"//recipes/a": {"container": "docker"}}},
     }, "WORKSPACE.toml")
-    assert hashing.build_config(config, "//recipes/a", "1") == hashing.BuildConfig(
-        "linux-64", "rattler-build", "1", "docker", "img:1")
-    assert hashing.build_config(config, "//recipes/b", "1").image == ""
+    ws = Workspace(root=Path("/ws"), config=config)
+    assert hashing.build_config("linux-64", ws.target_settings("//recipes/a"), "1") == (
+        hashing.BuildConfig("linux-64", "rattler-build", "1", "docker", "img:1"))
+    assert hashing.build_config("linux-64", ws.target_settings("//recipes/b"), "1").image == ""
 
 
 def test_build_string():

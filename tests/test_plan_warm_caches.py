@@ -316,6 +316,8 @@ def test_hashing_inputs_gathered_in_one_pass_match_the_per_target_answers(org):
     found = dependencies_in(tg, HASHED_SECTIONS)
     assert found == {t: direct_deps(tg, t, HASHED_SECTIONS) for t in tg.graph}
     assert found["//internal/own-app"] == ["//internal/own-util"]
-    configs = build_configs(workspace, tg, "1.0")
-    assert configs == {t: build_config(workspace.config, t, "1.0") for t in tg.graph}
+    settings = {t: workspace.target_settings(t) for t in tg.graph}
+    configs = build_configs(workspace.platform, settings, dict.fromkeys(settings.values(), "1.0"))
+    assert configs == {t: build_config(workspace.platform, workspace.target_settings(t), "1.0")
+                       for t in tg.graph}
     assert configs["//recipes/zlib"].image == "zlib-image"

@@ -156,3 +156,24 @@ def test_a_finished_run_leaves_no_watchdog(tmp_path):
     before = set(children.read_text().split())
     proc.run(["true"], log=tmp_path / "log")
     assert set(children.read_text().split()) - before == set()
+
+
+def test_a_query_gives_its_output_and_fails_with_command_code_and_stderr_tail(tmp_path):
+    """Short commands whose output is wanted (git, `docker ps`) go through proc too."""
+    done = proc.output(["sh", "-c", "echo out; echo err >&2"], cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr, done.checked()) == (0, "out\n", "err\n",
+                                                                           "out\n")
+    failed = proc.output(["sh", "-c", "echo first >&2; echo last >&2; exit 3"])
+    with pytest.raises(proc.ProcessFailed) as caught:
+        failed.checked()
+    assert caught.value.lines() == ["command `sh -c 'echo first >&2; echo last >&2; exit 3'` "
+                                    "exited with return code 3", "  first", "  last"]
+
+
+def test_a_query_is_killed_at_its_timeout_and_one_that_cannot_start_says_so():
+    started = time.monotonic()
+    with pytest.raises(proc.ProcessTimedOut, match="timed out after 0.2s"):
+        proc.output(["sleep", "30"], timeout=0.2)
+    assert time.monotonic() - started < 5
+    with pytest.raises(proc.ProcessFailed, match="`no-such-command-here` could not start"):
+        proc.start(["no-such-command-here"])

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 from conftest import run_shell_job
+from orchestrator.buildjob import BuildJob, jobs_from_plan
 from orchestrator.executors import EXECUTORS
-from orchestrator.scheduler import BuildJob, JobResult, critical_path, jobs_from_plan, run_jobs
+from orchestrator.scheduler import JobResult, critical_path, run_jobs
 
 
 @dataclass(frozen=True)
@@ -23,16 +24,16 @@ class Span:
 class Shell:
     """run_job for tests: each target runs a shell command through proc.run and is timed."""
 
-    def __init__(self, tmp_path, commands: dict[str, str], cancel: threading.Event | None = None):
-        self.tmp_path, self.commands, self.cancel = tmp_path, commands, cancel
+    def __init__(self, tmp_path, commands: dict[str, str]):
+        self.tmp_path, self.commands = tmp_path, commands
         self.spans: list[Span] = []
         self.lock = threading.Lock()
 
-    def __call__(self, job: BuildJob) -> JobResult:
+    def __call__(self, job: BuildJob, cancel: threading.Event) -> JobResult:
         log = self.tmp_path / f"{job.target.strip('/')}.log"
         start = time.monotonic()
         status, reason = run_shell_job(self.commands.get(job.target, "sleep 0.2"), log,
-                                       self.cancel)
+                                       cancel)
         with self.lock:
             self.spans.append(Span(job.target, start, time.monotonic()))
         return JobResult(job.target, status, time.monotonic() - start, reason)
@@ -125,7 +126,7 @@ def test_keep_going_builds_independent_branches(tmp_path):
 
 
 def test_a_crashing_job_is_a_failed_job(tmp_path):
-    def crash(job):
+    def crash(job, cancel):
         raise RuntimeError("worker lost")
 
     outcome, _ = run([job("//a"), job("//b", "//a")], crash, slots=1)
@@ -156,7 +157,7 @@ def test_jobs_from_plan_keeps_only_deps_built_in_this_run():
 
 def test_ctrl_c_cancels_running_jobs_and_kills_their_processes(tmp_path):
     cancel = threading.Event()
-    shell = Shell(tmp_path, {"//a": "sleep 100", "//b": "sleep 100"}, cancel)
+    shell = Shell(tmp_path, {"//a": "sleep 100", "//b": "sleep 100"})
     jobs = [job("//a"), job("//b"), job("//c", "//a")]
     main = threading.main_thread().ident
     threading.Timer(0.6, signal.pthread_kill, (main, signal.SIGINT)).start()

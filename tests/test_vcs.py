@@ -124,3 +124,15 @@ def test_parse_ls_remote_prefers_the_peeled_tag():
         "\trefs/tags/v1^{}\n"
     assert vcs.parse_ls_remote(text, "v1") == "3" * 40
     assert vcs.parse_ls_remote(text, "v2") is None
+
+
+def test_describe_tags_describes_the_repository_holding_the_path(repo):
+    """A recipe directory that is a repository of its own is described by its own tags."""
+    git(repo, "tag", "v1.0")
+    inner = repo / "b"
+    git(inner, "init", "-q", "-b", "main")
+    commit_all(inner, "inner")
+    git(inner, "tag", "v9.2")
+    assert vcs.describe_tags(repo).tag == "v1.0"
+    assert vcs.describe_tags(repo, "a").tag == "v1.0"
+    assert vcs.describe_tags(repo, "b")[:2] == ("v9.2", "0")

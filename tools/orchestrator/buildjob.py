@@ -1,4 +1,5 @@
-"""The work of one BuildJob on this machine: request → invocation → proc → collect → publish.
+"""A BuildJob (one target to build, from the plan) and its work on this machine: request →
+invocation → proc → collect → publish.
 
 `run_build(context, job)` is the `run_job` the scheduler is given for real builds. It follows
 the cache's write pattern: check for a finished record, take the target+hash lock, check
@@ -10,8 +11,8 @@ It never raises for a failed build: the result says `failed` with the log's tail
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,10 +22,37 @@ from typing import Any
 from orchestrator import cache, proc
 from orchestrator.errors import BuildError, OrchestratorError
 from orchestrator.publish import publish_atomically
-from orchestrator.scheduler import BuildJob, JobResult
-from orchestrator.workspace import Workspace
+from orchestrator.recipes.model import label_of
+from orchestrator.scheduler import CancelFlag, JobResult
+from orchestrator.workspace import Channel, Workspace
 
 LOCK_POLL = 0.5
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """One target (node id) to build at the hash the plan gave it: data an executor runs."""
+
+    target: str
+    hash: str
+    outputs: tuple[Any, ...] = ()  # plan.PlannedOutput records
+    deps: tuple[str, ...] = ()  # workspace dependencies built in this same run
+    weight: float = 1.0  # predicted duration in seconds (recorded), or 1 when unknown
+    reasons: tuple[str, ...] = ()
+
+
+def jobs_from_plan(plan: Any, durations: Mapping[str, float] | None = None) -> tuple[BuildJob, ...]:
+    """One job per target the plan builds, in plan order, waiting only on deps also built."""
+    durations = durations or {}
+    building = set(plan.order)
+    return tuple(
+        BuildJob(
+            target=node.target, hash=node.hash, outputs=tuple(node.outputs),
+            deps=tuple(d for d in node.deps if d in building),
+            weight=durations.get(node.target, 1.0), reasons=tuple(node.reasons),
+        )
+        for node in (plan.nodes[t] for t in plan.order)
+    )
 
 
 @dataclass(frozen=True)
@@ -35,7 +63,6 @@ class BuildContext:
     recipes: Mapping[str, Any]  # target → rendered Recipe
     channel_dir: Path
     run_id: str
-    cancel: threading.Event
     started: str = ""  # cache.now() when the run started: only builds since then are reused
 
 
@@ -62,19 +89,21 @@ class JobPaths:
         shutil.rmtree(self.output, ignore_errors=True)
 
 
-def run_build(context: BuildContext, job: BuildJob) -> JobResult:
-    """Build, publish and record one job; the result says what happened (never raises)."""
+def run_build(context: BuildContext, job: BuildJob, cancel: CancelFlag) -> JobResult:
+    """Build, publish and record one job; the result says what happened (never raises).
+    `cancel` is the executor's flag for the run (a threading.Event here, a Dask Event's proxy
+    on a worker)."""
     cache_dir = context.workspace.cache_dir
     lock = cache.build_lock(cache_dir, job.target, job.hash)
-    if not _acquire(lock, context.cancel):
+    if not _acquire(lock, cancel):
         return JobResult(job.target, "cancelled", reason="cancelled while waiting for a lock")
     try:
-        return _reused(context, job) or _build(context, job, JobPaths.of(cache_dir, job))
+        return _reused(context, job) or _build(context, job, JobPaths.of(cache_dir, job), cancel)
     finally:
         lock.release()
 
 
-def _acquire(lock, cancel: threading.Event) -> bool:
+def _acquire(lock, cancel: CancelFlag) -> bool:
     """Wait for the lock, giving up when the run is cancelled."""
     from filelock import Timeout
 
@@ -102,7 +131,8 @@ def _reused(context: BuildContext, job: BuildJob) -> JobResult | None:
                      record.artifacts, log)
 
 
-def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
+def _build(context: BuildContext, job: BuildJob, paths: JobPaths, cancel: CancelFlag
+           ) -> JobResult:
     started = time.monotonic()
     settings = None
     try:
@@ -112,11 +142,11 @@ def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
             from orchestrator import containers
 
             settings = containers.settings_for(context.workspace, job.target)
-            artifacts = _build_and_publish(context, job, paths, settings)
+            artifacts = _build_and_publish(context, job, paths, settings, cancel)
         except OSError as exc:  # a full disk, a permission: this build fails, the run goes on
             raise BuildError(f"{exc.filename or job.target}: {exc.strerror or exc}") from exc
     except (proc.ProcessFailed, OrchestratorError) as exc:
-        if isinstance(exc, proc.ProcessCancelled) or context.cancel.is_set():
+        if isinstance(exc, proc.ProcessCancelled) or cancel.is_set():
             _after_stop(paths, settings, context.run_id)
             return JobResult(job.target, "cancelled", time.monotonic() - started, "cancelled",
                              log=str(paths.log))
@@ -130,19 +160,20 @@ def _build(context: BuildContext, job: BuildJob, paths: JobPaths) -> JobResult:
 
 
 def _build_and_publish(context: BuildContext, job: BuildJob, paths: JobPaths,
-                       settings: Any) -> tuple[str, ...]:
+                       settings: Any, cancel: CancelFlag) -> tuple[str, ...]:
     from orchestrator import containers
     from orchestrator.builders import builder_for
 
     workspace = context.workspace
+    target = workspace.target_settings(label_of(job.target))
     request = build_request(context, job, paths)
-    builder = builder_for(workspace.config.build.builder, request.recipe.format)
+    builder = builder_for(target.builder, request.recipe.format)
     builder.prepare(request)
     invocation = builder.invocation(request)
     if settings is not None:
         invocation = containers.wrap(invocation, settings, context.run_id)
-    proc.run(invocation.argv, log=paths.log, timeout=timeout_for(workspace, job.target),
-             cancel=context.cancel, env=invocation.env, cwd=invocation.cwd)
+    proc.run(invocation.argv, log=paths.log, timeout=target.timeout,
+             cancel=cancel, env=invocation.environment(os.environ), cwd=invocation.cwd)
     packages = builder.collect(request)
     check_linking(context, packages, paths.log)
     return publish_atomically(context.channel_dir, packages, workspace.platform)
@@ -170,15 +201,14 @@ def build_request(context: BuildContext, job: BuildJob, paths: JobPaths):
         recipe=context.recipes[job.target],
         workspace_root=workspace.root,
         build_strings={o.name: o.build for o in job.outputs},
-        channels=tuple(channel_url(c) for c in (str(context.channel_dir),
-                                                *workspace.extra_channels)),
+        channels=(Channel.local(context.channel_dir), *workspace.extra_channels),
         output_dir=paths.output,
         work_dir=paths.work,
         source_cache=workspace.cache_dir / "sources",
         platform=workspace.platform,
         variant=build_variant(workspace, context.recipes[job.target]),
         log=paths.log,
-        conda_build=workspace.config.build.conda_build,
+        conda_build=workspace.target_settings(label_of(job.target)).conda_build,
     )
 
 
@@ -188,20 +218,6 @@ def build_variant(workspace: Workspace, recipe) -> dict[str, str]:
     scalars = {k: v for k, v in workspace.config.variant.items() if not isinstance(v, tuple)}
     values = scalars | dict(recipe.variant)
     return {k: str(v) for k, v in values.items() if k != "target_platform"}
-
-
-def channel_url(channel: str) -> str:
-    """Local channels as file:// URLs; URLs as they are."""
-    return channel if "://" in channel else Path(channel).absolute().as_uri()
-
-
-def timeout_for(workspace: Workspace, target: str) -> float:
-    from orchestrator.recipes.model import label_of
-
-    override = workspace.config.build.overrides.get(label_of(target))
-    if override is not None and override.timeout is not None:
-        return override.timeout
-    return workspace.config.build.timeout
 
 
 def _write_header(log: Path, job: BuildJob) -> None:

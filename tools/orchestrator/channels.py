@@ -1,8 +1,9 @@
 """What is published: the (name, version, build) of every package in a channel, per subdir.
 
-Channels are local directories, `file://` URLs or `http(s)://` URLs; each subdir's
-repodata.json is read once (both `packages` and `packages.conda`). HTTP answers are cached
-under `cache/repodata/` with their ETag / Last-Modified and revalidated on the next run; a
+Channels are `workspace.Channel`s: local directories (given as paths or `file://` URLs) and
+`http(s)://` URLs; each subdir's repodata.json is read once (both `packages` and
+`packages.conda`). HTTP answers are cached under `cache/repodata/` with their ETag /
+Last-Modified and revalidated on the next run; a
 cached copy whose checksum does not match is thrown away and fetched again. Parsing is plain
 JSON on purpose: only three fields per record are needed, and for 5,000 records json takes
 20 ms where `rattler.RepoData.from_path(...).into_repo_data(...)` takes 50 ms (measured).
@@ -20,6 +21,7 @@ from urllib.parse import urlparse
 
 from orchestrator.errors import ChannelError
 from orchestrator.files import replace_atomically
+from orchestrator.workspace import Channel
 
 REPODATA = "repodata.json"
 HTTP_TIMEOUT = 30.0
@@ -130,28 +132,29 @@ def is_published(channels: Iterable[ChannelIndex], key: PackageKey, subdir: str)
 
 
 def read_channels(
-    urls: Iterable[str], subdirs: Iterable[str], cache_dir: Path, offline: bool = False
+    channels: Iterable[Channel], subdirs: Iterable[str], cache_dir: Path, offline: bool = False
 ) -> tuple[ChannelIndex, ...]:
-    """Every channel of `urls` (target channel first), each subdir read once."""
+    """Every channel of `channels` (target channel first), each subdir read once."""
     subdirs = tuple(dict.fromkeys(subdirs))
-    return tuple(read_channel(url, subdirs, cache_dir, offline) for url in urls)
+    return tuple(read_channel(channel, subdirs, cache_dir, offline) for channel in channels)
 
 
 def read_channel(
-    url: str, subdirs: Iterable[str], cache_dir: Path, offline: bool = False
+    channel: Channel, subdirs: Iterable[str], cache_dir: Path, offline: bool = False
 ) -> ChannelIndex:
     """A channel's index; ChannelError when unreadable or malformed (empty with `offline`)."""
     packages = {}
     for subdir in subdirs:
         try:
-            fetched = fetch_repodata(url, subdir, cache_dir, offline)
-            packages[subdir] = (_parsed_local(url, subdir, fetched) if fetched.how == "local"
-                                else _parsed(url, subdir, fetched))
+            fetched = fetch_repodata(channel, subdir, cache_dir, offline)
+            local = fetched.how == "local"
+            packages[subdir] = (_parsed_local(channel, subdir, fetched) if local
+                                else _parsed(str(channel), subdir, fetched))
         except ChannelError:
             if not offline:
                 raise
             packages[subdir] = frozenset()
-    return ChannelIndex(url, packages)
+    return ChannelIndex(str(channel), packages)
 
 
 def _parsed(url: str, subdir: str, fetched: Fetched) -> frozenset[PackageKey]:
@@ -163,31 +166,23 @@ def _parsed(url: str, subdir: str, fetched: Fetched) -> frozenset[PackageKey]:
         raise ChannelError(url, f"{subdir}/{REPODATA}: {exc}") from None
 
 
-def _parsed_local(url: str, subdir: str, fetched: Fetched) -> frozenset[PackageKey]:
+def _parsed_local(channel: Channel, subdir: str, fetched: Fetched) -> frozenset[PackageKey]:
     try:
         listed = parse_repodata_files(fetched.body)
     except ValueError as exc:
-        raise ChannelError(url, f"{subdir}/{REPODATA}: {exc}") from None
-    return present_keys(listed, local_path(url) / subdir)
+        raise ChannelError(str(channel), f"{subdir}/{REPODATA}: {exc}") from None
+    return present_keys(listed, channel.path / subdir)
 
 
-def fetch_repodata(url: str, subdir: str, cache_dir: Path, offline: bool = False) -> Fetched:
-    """The bytes of `<url>/<subdir>/repodata.json`: read locally, or over HTTP with a cache."""
-    scheme = urlparse(url).scheme
-    if scheme in ("http", "https"):
-        return _fetch_http(url, subdir, cache_dir / "repodata", offline)
-    if scheme not in ("", "file"):
-        raise ChannelError(url, f"unsupported channel URL scheme '{scheme}'")
-    return _read_local(url, local_path(url) / subdir / REPODATA)
-
-
-def local_path(url: str) -> Path:
-    """The directory of a local channel given as a path or a file:// URL."""
-    if url.startswith("file://"):
-        from urllib.request import url2pathname  # urllib.request costs 25 ms to import
-
-        return Path(url2pathname(urlparse(url).path))
-    return Path(url)
+def fetch_repodata(channel: Channel, subdir: str, cache_dir: Path, offline: bool = False
+                   ) -> Fetched:
+    """The bytes of `<channel>/<subdir>/repodata.json`: read locally, or over HTTP with a cache."""
+    if channel.path is not None:
+        return _read_local(str(channel), channel.path / subdir / REPODATA)
+    scheme = urlparse(channel.url).scheme
+    if scheme not in ("http", "https"):
+        raise ChannelError(channel.url, f"unsupported channel URL scheme '{scheme}'")
+    return _fetch_http(channel.url, subdir, cache_dir / "repodata", offline)
 
 
 def _read_local(url: str, file: Path) -> Fetched:

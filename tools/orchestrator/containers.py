@@ -1,8 +1,9 @@
 """Builds inside containers: a builder's Invocation wrapped in `docker run` / `podman run`.
 
 Owns three things:
-- which runtime and image a target builds in (`[build]` of WORKSPACE.toml plus the per-target
-  overrides): `settings_for`, `runtime_for`, `image_for` (the last two feed the target's hash);
+- a target's container settings (`settings_for`): its runtime, image, network and env are
+  `Workspace.target_settings`, the same values its hash is made of, plus what this machine
+  adds (the invoking user, the CA bundle, the mounts);
 - `wrap(invocation, settings, run_id)`: the same build as a container command (pure). Every path
   is mounted at the same place inside as outside, so the builder's argv works unchanged;
 - cleaning up: `remove_run(run_id)` after a timeout or Ctrl-C (killing the `docker run` client
@@ -17,13 +18,13 @@ import json
 import os
 import re
 import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from orchestrator import proc
 from orchestrator.errors import BuildError, WorkspaceError
 from orchestrator.recipes.model import label_of
 from orchestrator.workspace import Workspace
@@ -55,10 +56,12 @@ class Invocation(Protocol):
     """What containers need of a builder's Invocation (builders/ defines the dataclass)."""
 
     argv: tuple[str, ...]
-    env: Mapping[str, str]
+    env: Mapping[str, str]  # what the builder sets: exactly what goes in with `-e`
     cwd: Path
     reads: tuple[Path, ...]
     writes: tuple[Path, ...]
+    passed: tuple[str, ...] | None  # the caller's variables it sees on the host; None: all
+    withheld: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,6 @@ class ContainerSettings:
     mounts: tuple[Mount, ...] = ()
     env: tuple[str, ...] = ()
     network: bool = True
-    timeout: float = 3600.0
     uid: int = 0
     gid: int = 0
     pid: int = 0
@@ -86,43 +88,24 @@ class ContainerSettings:
     ulimits: tuple[str, ...] = ()
 
 
-# --- settings: WORKSPACE.toml [build] → ContainerSettings -------------------------------------
-
-def runtime_for(workspace: Workspace, target: str) -> str:
-    """`none`, `docker` or `podman` for `target` (its override first)."""
-    build = workspace.config.build
-    override = build.overrides.get(label_of(target))
-    return (override.container if override and override.container else None) or build.container
-
-
-def image_for(workspace: Workspace, target: str) -> str:
-    """The image `target` builds in, override first; "" when it builds on the host."""
-    if runtime_for(workspace, target) == "none":
-        return ""
-    build = workspace.config.build
-    override = build.overrides.get(label_of(target))
-    return (override.image if override and override.image else None) or build.image
-
+# --- settings: Workspace.target_settings → ContainerSettings ----------------------------------
 
 def settings_for(workspace: Workspace, target: str) -> ContainerSettings | None:
-    """The container settings of `target`, or None when it builds on the host."""
-    runtime = runtime_for(workspace, target)
-    if runtime == "none":
+    """The container settings of `target` (a node id), or None when it builds on the host."""
+    settings = workspace.target_settings(label_of(target))
+    if settings.container == "none":
         return None
-    image = image_for(workspace, target)
-    if not image:
+    if not settings.image:
         raise WorkspaceError(
             f"{workspace.root / 'WORKSPACE.toml'}: build.image: required when container = "
-            f"{runtime!r} (target {target})"
+            f"{settings.container!r} (target {target})"
         )
     return ContainerSettings(
-        runtime=runtime, image=image, target=target,
-        mounts=_workspace_mounts(workspace), env=workspace.config.build.env,
-        network=_override(workspace, target, "network"),
-        timeout=_override(workspace, target, "timeout"),
+        runtime=settings.container, image=settings.image, target=target,
+        mounts=_workspace_mounts(workspace), env=settings.env, network=settings.network,
         uid=os.getuid(), gid=os.getgid(), pid=os.getpid(), host=socket.gethostname(),
         ca_bundle=host_ca_bundle(),
-        ulimits=RUNTIMES[runtime].ulimits(),
+        ulimits=RUNTIMES[settings.container].ulimits(),
     )
 
 
@@ -164,26 +147,13 @@ RUNTIMES: dict[str, Runtime] = {
 }
 
 
-def _override(workspace: Workspace, target: str, key: str) -> Any:
-    build = workspace.config.build
-    value = getattr(build.overrides.get(label_of(target)), key, None)
-    return getattr(build, key) if value is None else value
-
-
 def _workspace_mounts(workspace: Workspace) -> tuple[Mount, ...]:
     """The local channels (read-only) and the `[build] mounts` ("PATH" or "PATH:rw")."""
     channels = [workspace.target_channel, *workspace.extra_channels]
     # A channel not made yet has nothing to read (and --mount refuses a missing source).
-    paths = [Path(_local_path(c)) for c in channels if _local_path(c)]
-    mounts = [Mount(path) for path in paths if path.is_dir()]
+    mounts = [Mount(c.path) for c in channels if c.path is not None and c.path.is_dir()]
     mounts += [parse_mount(text, workspace.root) for text in workspace.config.build.mounts]
     return tuple(mounts)
-
-
-def _local_path(channel: str) -> str:
-    if channel.startswith("file://"):
-        return channel.removeprefix("file://")
-    return "" if "://" in channel else channel
 
 
 def parse_mount(text: str, root: Path) -> Mount:
@@ -203,20 +173,17 @@ def container_name(run_id: str, target: str) -> str:
     return f"orchestrate-{_NOT_IN_NAME.sub('-', run_id)}-{slug}"
 
 
-def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str,
-         host_env: Mapping[str, str] | None = None) -> Invocation:
+def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str) -> Invocation:
     """`invocation` run in a container: same argv, paths and cwd inside as outside.
 
     The host interpreter that starts the builder (a venv's python) is replaced by the image's
-    `python3`. What the builder's env adds to or changes in the host's env (`host_env`, by
-    default os.environ) goes in with `-e`; the client itself runs with the host's env.
+    `python3`. What the builder sets (`invocation.env`) goes in with `-e`, and the `[build]
+    env` names from the host; the client itself runs with the caller's whole environment.
     The one side effect: missing directories the build writes are made, by the invoking user
     (the engine would refuse them as mount sources).
     """
     for path in invocation.writes:
         Path(path).mkdir(parents=True, exist_ok=True)
-    host_env = dict(os.environ if host_env is None else host_env)
-    inside = {k: v for k, v in invocation.env.items() if host_env.get(k) != v}
     argv = (
         settings.runtime, "run", "--rm",
         *(("--init",) if RUNTIMES[settings.runtime].init else ()),  # reaps, forwards signals
@@ -226,12 +193,12 @@ def wrap(invocation: Invocation, settings: ContainerSettings, run_id: str,
         *(("--network", "none") if not settings.network else ()),
         *(arg for limit in settings.ulimits for arg in ("--ulimit", limit)),
         *_mount_args(invocation, settings),
-        *_env_args(inside, settings),
+        *_env_args(invocation.env, settings),
         "--workdir", str(invocation.cwd),
         settings.image,
         *image_command(invocation.argv),
     )
-    return dataclasses.replace(invocation, argv=argv, env=host_env)
+    return dataclasses.replace(invocation, argv=argv, env={}, passed=None, withheld=())
 
 
 def _labels(settings: ContainerSettings, run_id: str) -> tuple[str, ...]:
@@ -376,14 +343,8 @@ def _remove(runtime: str, names: tuple[str, ...]) -> None:
 
 
 def _query(runtime: str, *args: str, missing_ok: bool = False) -> str:
-    """A short engine command's stdout. proc.run logs to a file; these need stdout apart."""
-    argv = (runtime, *args)
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=QUERY_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BuildError(f"`{' '.join(argv)}` could not run: {exc}") from None
-    if done.returncode != 0 and not (missing_ok and _GONE.search(done.stderr)):
-        tail = done.stderr.strip().splitlines()[-1:] or [""]
-        raise BuildError(f"`{' '.join(argv)}` exited with {done.returncode}: {tail[0]}")
-    return done.stdout
+    """A short engine command's stdout (through proc: a query, not a build with a log)."""
+    done = proc.output((runtime, *args), timeout=QUERY_TIMEOUT)
+    if done.returncode != 0 and missing_ok and _GONE.search(done.stderr):
+        return done.stdout
+    return done.checked()

@@ -39,8 +39,7 @@ def requirement_specs(recipe: Recipe) -> list[str]:
 
 
 def channel_urls(workspace) -> list[str]:
-    return [c if "://" in c else Path(c).as_uri()
-            for c in (workspace.target_channel, *workspace.extra_channels)]
+    return [c.url for c in (workspace.target_channel, *workspace.extra_channels)]
 
 
 def solve_and_install(channels: list[str], specs: list[str], prefix: Path, platform: str,

@@ -30,7 +30,7 @@ from typing import Any
 
 from orchestrator import vcs
 from orchestrator.recipes.model import Recipe, Source
-from orchestrator.workspace import WorkspaceConfig
+from orchestrator.workspace import TargetSettings
 
 HASH_VERSION = 2  # bump when the hashed document changes shape (2: the recipe by its digest)
 HASHED_SECTIONS = ("build", "host")
@@ -160,20 +160,15 @@ def build_string(target_hash_hex: str, build_number: int) -> str:
     return f"h{target_hash_hex[:10]}_{build_number}"
 
 
-def build_config(
-    config: WorkspaceConfig, target: str, builder_version: str
-) -> BuildConfig:
-    """The hashed settings of `target`: [build] with its per-target override applied."""
-    build = config.build
-    override = build.overrides.get(target)  # keys are labels (workspace.py)
-    container = (override and override.container) or build.container
-    image = (override and override.image) or build.image
+def build_config(platform: str, settings: TargetSettings, builder_version: str) -> BuildConfig:
+    """The hashed part of a target's settings (`Workspace.target_settings`): what it builds
+    with is what its hash says."""
     return BuildConfig(
-        platform=config.workspace.platform,
-        builder=build.builder,
+        platform=platform,
+        builder=settings.builder,
         builder_version=builder_version,
-        container=container,
-        image=image if container != "none" else "",
+        container=settings.container,
+        image=settings.image,
     )
 
 

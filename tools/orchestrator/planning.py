@@ -31,7 +31,7 @@ from orchestrator.plan import Plan, make_plan, select_targets, unsupplied
 from orchestrator.recipes.model import Recipe
 from orchestrator.recipes.render_keys import RenderKeys
 from orchestrator.snapshot import Snapshot
-from orchestrator.workspace import WORKSPACE_FILE, Workspace
+from orchestrator.workspace import WORKSPACE_FILE, TargetSettings, Workspace
 
 GLOBAL_INPUTS = (WORKSPACE_FILE,)  # a change here may concern every target
 
@@ -135,15 +135,16 @@ def hash_workspace(
     """The hash of every target of the graph; with `graph_key`, cached under a key of all
     they are a function of (the graph, every file's blob id, the build settings, the
     builder's version, the commits of git sources and the hashing code)."""
-    version = builder_version(workspace.config.build)
     recipes = {t: tg.recipe(t) for t in tg.graph}
+    settings = {t: workspace.target_settings(recipes[t].target) for t in tg.graph}
+    versions = {s: builder_version(s) for s in set(settings.values())}
     commits = resolve_git_sources(recipes.values(), offline, notices)
-    key = graph_key and plan_caches.hashes_key(graph_key, files,
-                                               (workspace.config, version, commits))
+    key = graph_key and plan_caches.hashes_key(
+        graph_key, files, (workspace.config, sorted(versions.values()), commits))
     cached = plan_caches.read_hashes(workspace.cache_dir, key) if key else None
     if cached is not None:
         return cached
-    configs = build_configs(workspace, tg, version)
+    configs = build_configs(workspace.platform, settings, versions)
     hashes = hash_targets(
         dependencies_first(tg),
         recipes,
@@ -158,16 +159,11 @@ def hash_workspace(
     return hashes
 
 
-def build_configs(workspace: Workspace, tg: TargetGraph, version: str) -> dict[str, BuildConfig]:
-    """The hashed build settings of every target (one object shared by those not overridden)."""
-    config = workspace.config
-    shared = build_config(config, "", version)
-    overrides = config.build.overrides
-    labels = {t: tg.recipe(t).target for t in tg.graph}
-    return {
-        t: build_config(config, labels[t], version) if labels[t] in overrides else shared
-        for t in tg.graph
-    }
+def build_configs(platform: str, settings: Mapping[str, TargetSettings],
+                  versions: Mapping[TargetSettings, str]) -> dict[str, BuildConfig]:
+    """The hashed build settings of every target (one object per distinct settings)."""
+    made = {s: build_config(platform, s, versions[s]) for s in set(settings.values())}
+    return {node: made[s] for node, s in settings.items()}
 
 
 def dependencies_in(tg: TargetGraph, sections: Iterable[str]) -> dict[str, list[str]]:
@@ -191,19 +187,19 @@ def dependencies_first(tg: TargetGraph) -> list[str]:
     return list(reversed(list(nx.topological_sort(tg.graph))))
 
 
-def builder_version(build) -> str:
-    """The version of what builds (`build`: the [build] section): rattler-build's, and with
-    conda-build also conda-build's (recipe.yaml recipes still go to rattler-build), so that
-    upgrading either rebuilds what it built."""
+def builder_version(settings: TargetSettings) -> str:
+    """The version of what builds a target: rattler-build's, and with conda-build also
+    conda-build's (recipe.yaml recipes still go to rattler-build), so that upgrading either
+    rebuilds what it built."""
     from importlib import metadata
 
     try:
         rattler = metadata.version("py-rattler-build")
     except metadata.PackageNotFoundError:
         rattler = "unknown"
-    if build.builder != "conda-build":
+    if settings.builder != "conda-build":
         return rattler
-    return f"conda-build {conda_build_version(build.conda_build)}, rattler-build {rattler}"
+    return f"conda-build {conda_build_version(settings.conda_build)}, rattler-build {rattler}"
 
 
 def conda_build_version(command: str) -> str:

@@ -1,9 +1,12 @@
 """The one door for subprocesses: a log file, a timeout, a cancel event, the whole group killed.
 
-Every child starts in its own session (so its own process group); on timeout, cancellation or
-Ctrl-C the whole group gets SIGTERM, then SIGKILL after a grace period, so a build's
-grandchildren (compilers, `docker run`, test runners) never outlive it. When orchestrate itself
-dies, even by SIGKILL, the child's group is killed too (lifeline.py).
+Two kinds of children. A build (`run`) starts in its own session (so its own process group),
+its output going to a log; on timeout, cancellation or Ctrl-C the whole group gets SIGTERM,
+then SIGKILL after a grace period, so a build's grandchildren (compilers, `docker run`, test
+runners) never outlive it. When orchestrate itself dies, even by SIGKILL, the child's group is
+killed too (lifeline.py). A query (`output`, or `start` then `Started.result`: git's file
+lists, `docker ps`) is a short command whose output is wanted: read through pipes, killed at
+its timeout. Both fail with `ProcessFailed`: the command, its return code, its output's tail.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from orchestrator import lifeline
 from orchestrator.errors import BuildError
+
+if TYPE_CHECKING:
+    from orchestrator.lifeline import Watchdog
 
 POLL_SECONDS = 0.05
 GRACE_SECONDS = 5.0
@@ -98,10 +104,78 @@ def run(
     return Completed(tuple(argv), code, time.monotonic() - started, log)
 
 
-def _spawn_watched(argv, out, env, cwd) -> tuple[subprocess.Popen, lifeline.Watchdog]:
+@dataclass(frozen=True)
+class Captured:
+    """What a query printed, and how it ended."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def failure(self) -> ProcessFailed:
+        """The error of a query that exited non-zero: its command, code and stderr's tail."""
+        return ProcessFailed(self.argv, self.returncode, self.stderr.splitlines()[-TAIL_LINES:])
+
+    def checked(self) -> str:
+        """stdout, or `failure()` raised when the query exited non-zero."""
+        if self.returncode != 0:
+            raise self.failure()
+        return self.stdout
+
+
+class Started:
+    """A query running while the caller does something else (e.g. git's two file lists)."""
+
+    def __init__(self, argv: Sequence[str], *, cwd: Path | None = None,
+                 env: Mapping[str, str] | None = None):
+        self.argv = tuple(argv)
+        try:
+            self._child = subprocess.Popen(
+                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, cwd=cwd, env=dict(env) if env is not None else None)
+        except OSError as exc:
+            raise ProcessFailed(argv, None, (), None,
+                                f"could not start: {exc.strerror or exc}") from None
+
+    def result(self, timeout: float | None = None) -> Captured:
+        """Its output once it exits; ProcessTimedOut (killed) after `timeout` seconds."""
+        try:
+            out, err = self._child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            out, err = self._child.communicate()
+            raise ProcessTimedOut(self.argv, None, _text(err).splitlines()[-TAIL_LINES:], None,
+                                  f"timed out after {timeout:g}s") from None
+        except BaseException:  # Ctrl-C: no query outlives its caller
+            self._child.kill()
+            self._child.wait()
+            raise
+        return Captured(self.argv, self._child.returncode, _text(out), _text(err))
+
+
+def start(argv: Sequence[str], *, cwd: Path | None = None,
+          env: Mapping[str, str] | None = None) -> Started:
+    """A query started (ProcessFailed when it cannot start); read it with `.result()`."""
+    return Started(argv, cwd=cwd, env=env)
+
+
+def output(argv: Sequence[str], *, cwd: Path | None = None, timeout: float | None = None,
+           env: Mapping[str, str] | None = None) -> Captured:
+    """A query run to its end (see `Started.result`)."""
+    return start(argv, cwd=cwd, env=env).result(timeout)
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", "surrogateescape")
+
+
+def _spawn_watched(argv, out, env, cwd) -> tuple[subprocess.Popen, Watchdog]:
     """The child, and its watchdog, which the child tells its group before exec. Ctrl-C and
     termination signals wait until both exist (blocked meanwhile; the child gets the old mask
     back before exec): an interrupt between the two would leave a child nobody kills."""
+    from orchestrator import lifeline  # builds only: queries start no watchdog
+
     with lifeline.signals_deferred() as mask:
         watchdog = lifeline.start()
         try:
@@ -128,6 +202,8 @@ def _finish(child, started, timeout, cancel, grace) -> int | None:
 
 
 def _spawn(argv, out, env, cwd, child_setup: tuple) -> subprocess.Popen:
+    from orchestrator import lifeline
+
     try:
         return subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

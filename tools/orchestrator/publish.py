@@ -17,8 +17,6 @@ import secrets
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 from orchestrator.channel_integrity import (
     Problem,
@@ -61,14 +59,12 @@ def ensure_channel(channel_dir: Path, platform: str) -> None:
 def local_channel(workspace: Workspace) -> Path:
     """The target channel as a directory: builds are published there."""
     channel = workspace.target_channel
-    if channel.startswith("file://"):
-        return Path(url2pathname(urlparse(channel).path))
-    if "://" in channel:
+    if channel.path is None:
         raise WorkspaceError(
             f"{workspace.root / WORKSPACE_FILE}: channels.target: {channel} is not a local "
             "directory (hint: build into a local channel and upload it separately)"
         )
-    return Path(channel)
+    return channel.path
 
 
 def place_package(channel_dir: Path, package: Path) -> str:

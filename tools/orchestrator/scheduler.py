@@ -1,4 +1,4 @@
-"""Plan → BuildJobs, run on an executor critical path first; never knows how a build is done.
+"""Jobs run on an executor, critical path first; the scheduler never knows how a build is done.
 
 The scheduler decides what starts when: a job starts once every workspace dependency it has
 in this run succeeded (built and published); ready jobs go longest-remaining-path first. A
@@ -12,24 +12,29 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Status = Literal["success", "failed", "blocked", "cancelled", "skipped"]
 EventKind = Literal["started", "finished", "failed", "blocked", "cancelled", "skipped"]
 KEEP_GOING_HINT = "use --keep-going to build independent targets"
 
 
-@dataclass(frozen=True)
-class BuildJob:
+class CancelFlag(Protocol):
+    """Set once the run is cancelled: a threading.Event, or what an executor passes in its
+    place where an Event cannot go (executors/dask.py)."""
+
+    def is_set(self) -> bool: ...
+
+
+class Job(Protocol):
+    """What the scheduler reads of a job (buildjob.BuildJob is the real one)."""
+
     target: str
-    hash: str
-    outputs: tuple[Any, ...] = ()  # plan.PlannedOutput records
-    deps: tuple[str, ...] = ()  # workspace dependencies built in this same run
-    weight: float = 1.0  # predicted duration in seconds (recorded), or 1 when unknown
-    reasons: tuple[str, ...] = ()
+    deps: tuple[str, ...]  # the targets it waits for, when they are in this run
+    weight: float  # predicted duration: the critical path's measure
 
 
 @dataclass(frozen=True)
@@ -64,21 +69,7 @@ class Outcome:
         return sum(1 for r in self.results if r.status == status)
 
 
-def jobs_from_plan(plan: Any, durations: Mapping[str, float] | None = None) -> tuple[BuildJob, ...]:
-    """One job per target the plan builds, in plan order, waiting only on deps also built."""
-    durations = durations or {}
-    building = set(plan.order)
-    return tuple(
-        BuildJob(
-            target=node.target, hash=node.hash, outputs=tuple(node.outputs),
-            deps=tuple(d for d in node.deps if d in building),
-            weight=durations.get(node.target, 1.0), reasons=tuple(node.reasons),
-        )
-        for node in (plan.nodes[t] for t in plan.order)
-    )
-
-
-def critical_path(jobs: Iterable[BuildJob]) -> dict[str, float]:
+def critical_path(jobs: Iterable[Job]) -> dict[str, float]:
     """Each job's weight plus the heaviest chain of jobs that wait on it (longest remaining)."""
     jobs = list(jobs)
     dependents = _dependents(jobs)
@@ -90,7 +81,7 @@ def critical_path(jobs: Iterable[BuildJob]) -> dict[str, float]:
     return remaining
 
 
-def _dependents(jobs: list[BuildJob]) -> dict[str, list[str]]:
+def _dependents(jobs: list[Job]) -> dict[str, list[str]]:
     known = {j.target for j in jobs}
     dependents: dict[str, list[str]] = {j.target: [] for j in jobs}
     for job in jobs:
@@ -100,7 +91,7 @@ def _dependents(jobs: list[BuildJob]) -> dict[str, list[str]]:
     return dependents
 
 
-def _dependencies_first(jobs: list[BuildJob]) -> list[BuildJob]:
+def _dependencies_first(jobs: list[Job]) -> list[Job]:
     import networkx as nx
 
     graph = nx.DiGraph()
@@ -112,15 +103,16 @@ def _dependencies_first(jobs: list[BuildJob]) -> list[BuildJob]:
 
 
 def run_jobs(
-    jobs: Iterable[BuildJob],
-    run_job: Callable[[BuildJob], JobResult],
+    jobs: Iterable[Job],
+    run_job: Callable[[Job, CancelFlag], JobResult],
     executor: Any,
     *,
     keep_going: bool = False,
     cancel: threading.Event | None = None,
     on_event: Callable[[Event], None] = lambda event: None,
 ) -> Outcome:
-    """Run every job through `run_job` on `executor`; see the module docstring for the rules."""
+    """Run every job through `run_job(job, cancel)` on `executor`, which hands each job the
+    run's cancel flag (`executor.submit(run_job, job, cancel)`); see the module docstring."""
     run = _Run(list(jobs), run_job, executor, keep_going, cancel or threading.Event(), on_event)
     return run.until_done()
 
@@ -139,7 +131,7 @@ class _Run:
         self.unmet = {j.target: sum(d in self.dependents for d in set(j.deps)) for j in jobs}
         self.ready = [(-self.priority[t], t) for t, n in self.unmet.items() if n == 0]
         heapq.heapify(self.ready)
-        self.running: dict[Future, BuildJob] = {}
+        self.running: dict[Future, Job] = {}
         self.results: dict[str, JobResult] = {}
         self.stopping = ""  # why no new job starts (a failure, an interruption)
         self.interrupted = False
@@ -156,7 +148,7 @@ class _Run:
         self._settle_pending()
         return Outcome(tuple(map(self._final, self.jobs)), self.interrupted)
 
-    def _final(self, job: BuildJob) -> JobResult:
+    def _final(self, job: Job) -> JobResult:
         """The job's result; one interrupted between its start and its bookkeeping is cancelled."""
         lost = JobResult(job.target, "cancelled", reason="cancelled")
         return self.results.get(job.target) or lost
@@ -165,7 +157,7 @@ class _Run:
         while not self.stopping and self.ready and len(self.running) < self.executor.slots:
             _, target = heapq.heappop(self.ready)
             job = self.pending.pop(target)
-            self.running[self.executor.submit(self.run_job, job)] = job
+            self.running[self.executor.submit(self.run_job, job, self.cancel)] = job
             self.emit(Event("started", job.target))
 
     def _release_dependents_of(self, target: str) -> None:
@@ -186,7 +178,7 @@ class _Run:
         self.stopping = "cancelled"
         self.cancel.set()
 
-    def _finish(self, job: BuildJob, future: Future) -> None:
+    def _finish(self, job: Job, future: Future) -> None:
         result = self._result_of(job, future)
         self.results[job.target] = result
         kind = {"success": "finished"}.get(result.status, result.status)
@@ -199,7 +191,7 @@ class _Run:
         if not self.keep_going:
             self.stopping = self.stopping or f"not started: {job.target} failed ({KEEP_GOING_HINT})"
 
-    def _result_of(self, job: BuildJob, future: Future) -> JobResult:
+    def _result_of(self, job: Job, future: Future) -> JobResult:
         try:
             return future.result()
         except Exception as exc:  # an executor or job that crashed is a failed job, not a crash

@@ -7,10 +7,10 @@ index's blob ids and the dirty files) run `git` directly: importing GitPython co
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
+from orchestrator import proc
 from orchestrator.errors import VcsError
 
 
@@ -41,12 +41,13 @@ def parse_describe(text: str) -> Describe:
 
 
 def describe_tags(root: Path, path: str = ".") -> Describe:
-    """`git describe --tags --long HEAD` of the repository holding `path`, as conda-build
+    """`git describe --tags --long HEAD` of the repository holding `path` (relative to `root`:
+    a recipe directory may be a repository of its own inside the workspace's), as conda-build
     describes a recipe's source checkout; empty without a tag. Like conda-build's, it moves
     with every commit: recipes that put GIT_DESCRIBE_NUMBER in a version rebuild each time."""
     import git
 
-    repo = _repo(root)
+    repo = _repo(root / path)
     if repo is None:
         return NO_DESCRIBE
     try:
@@ -189,21 +190,20 @@ def _git_in(root: Path, *args: str) -> str:
     )
 
 
-def _git_start(root: Path, *args: str) -> subprocess.Popen | None:
+def _git_start(root: Path, *args: str) -> proc.Started | None:
     """git started in `root` (its output read by `_git_output`); None if it cannot start there."""
     try:
-        return subprocess.Popen(["git", "-c", "core.quotepath=off", *args], cwd=root,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    except OSError:
+        return proc.start(["git", "-c", "core.quotepath=off", *args], cwd=root)
+    except proc.ProcessFailed:
         return None
 
 
-def _git_output(process: subprocess.Popen | None) -> str | None:
+def _git_output(process: proc.Started | None) -> str | None:
     """What a started git printed; None when it failed (e.g. `root` is not in a work tree)."""
     if process is None:
         return None
-    out, _ = process.communicate()
-    return out.decode("utf-8", "surrogateescape") if process.returncode == 0 else None
+    done = process.result()
+    return done.stdout if done.returncode == 0 else None
 
 
 def _split_z(text: str) -> list[str]:

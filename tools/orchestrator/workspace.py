@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import posixpath
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -63,6 +65,9 @@ class BuildOverride(_Strict):
     container: Literal["none", "docker", "podman"] | None = None
     timeout: float | None = Field(default=None, gt=0)
     network: bool | None = None
+
+
+NO_OVERRIDE = BuildOverride()
 
 
 class BuildSection(_Strict):
@@ -147,21 +152,75 @@ class Workspace(BaseModel):
         return self.root / "cache"
 
     @property
-    def target_channel(self) -> str:
-        """The target channel as a URL or an absolute path."""
-        return resolve_channel(self.root, self.config.channels.target)
+    def target_channel(self) -> Channel:
+        return Channel.of(self.config.channels.target, self.root)
 
     @property
-    def extra_channels(self) -> list[str]:
-        return [resolve_channel(self.root, c) for c in self.config.channels.extra]
+    def extra_channels(self) -> list[Channel]:
+        return [Channel.of(c, self.root) for c in self.config.channels.extra]
+
+    def target_settings(self, label: str) -> TargetSettings:
+        """How the target `label` builds: `[build]` with its override applied. The one place
+        this is decided: hashing, containers and builds all read it (a node id's label is
+        `recipes.model.label_of(node)`)."""
+        build = self.config.build
+        return target_settings(build, build.overrides.get(label) or NO_OVERRIDE)
 
 
-def resolve_channel(root: Path, channel: str) -> str:
-    """Relative local channels are relative to the workspace root."""
-    if "://" in channel:
-        return channel
-    path = Path(channel)
-    return str(path if path.is_absolute() else root / path)
+@dataclass(frozen=True)
+class TargetSettings:
+    """One target's build settings (see `Workspace.target_settings`)."""
+
+    builder: str
+    container: str  # the runtime: "none", "docker" or "podman"
+    image: str  # "" when the target builds on the host
+    network: bool
+    timeout: float
+    env: tuple[str, ...]  # names of the host's variables passed into a container
+    conda_build: str
+
+
+def target_settings(build: BuildSection, override: BuildOverride) -> TargetSettings:
+    """`build` with `override`'s values where it has them (pure)."""
+    container = override.container or build.container
+    return TargetSettings(
+        builder=build.builder,
+        container=container,
+        image=(override.image or build.image) if container != "none" else "",
+        network=build.network if override.network is None else override.network,
+        timeout=build.timeout if override.timeout is None else override.timeout,
+        env=build.env,
+        conda_build=build.conda_build,
+    )
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel: its URL and, for a local one, its directory. `Channel.of` is the one place
+    a channel's text becomes a URL or a path (percent-decoding included)."""
+
+    url: str  # a local channel's is its file:// URL
+    path: Path | None = None  # the directory of a local channel; None for a remote one
+
+    @classmethod
+    def of(cls, text: str, root: Path | None = None) -> Channel:
+        """`cache/channel` (relative to `root`), `/srv/ch`, `file:///srv/my%20ch`, `https://…`."""
+        if "://" not in text:
+            path = Path(text)
+            return cls.local(path if path.is_absolute() or root is None else root / path)
+        parsed = urlparse(text)
+        if parsed.scheme != "file":
+            return cls(text)
+        return cls.local(Path(unquote(parsed.path)))
+
+    @classmethod
+    def local(cls, path: Path) -> Channel:
+        path = path.absolute()
+        return cls(path.as_uri(), path)
+
+    def __str__(self) -> str:
+        """How a user names it: a local channel's directory, a remote one's URL."""
+        return self.url if self.path is None else str(self.path)
 
 
 def parse_workspace_config(data: dict, file: str) -> WorkspaceConfig:

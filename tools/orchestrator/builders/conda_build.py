@@ -26,6 +26,9 @@ RUNNER = Path(__file__).with_name("conda_build_runner.py")
 VARIANT_FILE = "orchestrate_variant.yaml"
 CONDARC = "condarc"
 BUILD_STRINGS = "build_strings.json"
+# The caller's variables a conda-build run does not see (by prefix): conda's and mamba's own,
+# where conda looks for more configuration, and the caller's Python environment.
+WITHHELD_ENV = ("CONDA", "XDG_CONFIG_HOME", "MAMBA", "VIRTUAL_ENV", "PYTHONPATH")
 
 
 class CondaBuild:
@@ -44,11 +47,12 @@ class CondaBuild:
         _only_meta_yaml(request)
         return Invocation(
             argv=conda_build_argv(request),
-            env=hermetic_env(request, os.environ),
+            env=hermetic_env(request),
             cwd=request.work_dir,
             reads=(request.workspace_root, RUNNER.parent,
                    *environment_read(request.conda_build)),
             writes=(request.output_dir, request.work_dir, request.source_cache),
+            passed=None, withheld=WITHHELD_ENV,
         )
 
     def collect(self, request: BuildRequest) -> list[Path]:
@@ -71,7 +75,7 @@ def conda_build_argv(request: BuildRequest) -> tuple[str, ...]:
     if request.test == "skip":
         argv.append("--no-test")
     for channel in request.channels:
-        argv += ["-c", channel]
+        argv += ["-c", channel.url]
     return tuple(argv)
 
 
@@ -112,10 +116,10 @@ def condarc(request: BuildRequest) -> str:
     """The run's whole conda configuration (JSON is YAML)."""
     # conda's `offline` also stops conda-build's source downloads (into its --cache-dir, kept
     # under cache/sources/conda-build): a recipe with url sources needs the network once
-    remote = any(not c.startswith("file://") for c in request.channels) or any(
+    remote = any(c.path is None for c in request.channels) or any(
         source.kind == "url" for source in request.recipe.sources)
     settings = {
-        "channels": list(request.channels), "default_channels": [],
+        "channels": [c.url for c in request.channels], "default_channels": [],
         "custom_channels": {}, "custom_multichannels": {},
         "solver": "rattler",  # the classic solver fails on virtual packages (conda-build 5516)
         "offline": not remote, "add_pip_as_python_dependency": False,
@@ -133,16 +137,11 @@ def pkgs_dir(request: BuildRequest) -> Path:
     return request.work_dir / "pkgs"
 
 
-def hermetic_env(request: BuildRequest, environ: dict[str, str] | os._Environ) -> dict[str, str]:
-    """The caller's environment without conda's variables, with a HOME and CONDARC of the run:
-    conda reads ~/.condarc, $XDG_CONFIG_HOME/conda and $CONDA_PREFIX/.condarc otherwise."""
-    env = {k: v for k, v in environ.items()
-           if not k.upper().startswith(("CONDA", "XDG_CONFIG_HOME", "MAMBA"))}
-    env.update(HOME=str(request.work_dir / "home"), CONDARC=str(request.work_dir / CONDARC),
-               PYTHONUNBUFFERED="1", PYTHONNOUSERSITE="1")
-    env.pop("VIRTUAL_ENV", None)
-    env.pop("PYTHONPATH", None)
-    return env
+def hermetic_env(request: BuildRequest) -> dict[str, str]:
+    """What the builder sets: a HOME and CONDARC of the run (conda reads ~/.condarc,
+    $XDG_CONFIG_HOME/conda and $CONDA_PREFIX/.condarc otherwise, hence WITHHELD_ENV)."""
+    return {"HOME": str(request.work_dir / "home"), "CONDARC": str(request.work_dir / CONDARC),
+            "PYTHONUNBUFFERED": "1", "PYTHONNOUSERSITE": "1"}
 
 
 def _only_meta_yaml(request: BuildRequest) -> None:

@@ -33,10 +33,7 @@ PASSED_ENV = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "SSL_CERT_FILE", "SSL_
               "https_proxy", "no_proxy", "RATTLER_CACHE_DIR", "XDG_CACHE_HOME")
 
 
-def build_env(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The build's whole environment: PASSED_ENV from `environ` (os.environ), unbuffered."""
-    environ = os.environ if environ is None else environ
-    return {**{k: environ[k] for k in PASSED_ENV if k in environ}, "PYTHONUNBUFFERED": "1"}
+BUILD_ENV = {"PYTHONUNBUFFERED": "1"}  # what the builder sets; the rest is PASSED_ENV
 
 _CONTEXT_REF = re.compile(r"\$\{\{\s*(\w+)\s*\}\}")
 
@@ -53,10 +50,11 @@ class RattlerBuild:
     def invocation(self, request: BuildRequest) -> Invocation:
         return Invocation(
             argv=runner_argv(request),
-            env=build_env(),
+            env=BUILD_ENV,
             cwd=request.work_dir,
             reads=(request.workspace_root, RUNNER.parent),
             writes=(request.output_dir, request.work_dir, request.source_cache),
+            passed=PASSED_ENV,
         )
 
     def collect(self, request: BuildRequest) -> list[Path]:
@@ -75,7 +73,7 @@ def runner_argv(request: BuildRequest) -> tuple[str, ...]:
             "--output-dir", str(request.output_dir), "--source-cache", str(request.source_cache),
             "--target-platform", request.platform, "--test", request.test]
     for channel in request.channels:
-        argv += ["--channel", channel]
+        argv += ["--channel", channel.url]
     for key, values in sorted(build_variant(request).items()):
         argv += [arg for value in values for arg in ("--variant", f"{key}={value}")]
     return tuple(argv)

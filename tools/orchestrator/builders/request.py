@@ -13,6 +13,7 @@ from pathlib import Path
 
 from orchestrator.errors import BuildError
 from orchestrator.recipes.model import Output, Recipe
+from orchestrator.workspace import Channel
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class BuildRequest:
     recipe: Recipe
     workspace_root: Path
     build_strings: Mapping[str, str]  # output (package) name → build string the plan expects
-    channels: tuple[str, ...]  # target channel first; local directories as file:// URLs
+    channels: tuple[Channel, ...]  # target channel first
     output_dir: Path
     work_dir: Path  # the builder's own scratch space for this job (translated recipe, config)
     source_cache: Path
@@ -46,10 +47,24 @@ class BuildRequest:
 
 @dataclass(frozen=True)
 class Invocation:
-    """A command described as data: run it as is, or wrap it (containers.wrap)."""
+    """A command described as data: run it as is, or wrap it (containers.wrap).
+
+    `env` is only what the builder sets (all a container is given of it, by name); which of
+    the caller's own variables the command also sees when it runs on this machine is
+    `passed` (names; None: all of them but those starting with a `withheld` prefix)."""
 
     argv: tuple[str, ...]
     env: Mapping[str, str]
     cwd: Path
     reads: tuple[Path, ...] = ()  # mounted read-only in a container
     writes: tuple[Path, ...] = ()  # mounted read-write in a container
+    passed: tuple[str, ...] | None = ()
+    withheld: tuple[str, ...] = ()  # prefixes, compared upper-case
+
+    def environment(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """The command's whole environment on this machine, given the caller's `environ`."""
+        if self.passed is None:
+            given = {k: v for k, v in environ.items() if not k.upper().startswith(self.withheld)}
+        else:
+            given = {k: environ[k] for k in self.passed if k in environ}
+        return {**given, **self.env}

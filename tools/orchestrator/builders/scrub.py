@@ -18,12 +18,13 @@ import os
 import re
 import tarfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.builders.request import BuildRequest
 from orchestrator.files import replace_atomically
+from orchestrator.workspace import Channel
 
 SCRUBBED = ("info/about.json", "info/recipe/")
 
@@ -48,18 +49,12 @@ class Scrub:
         return os.path.relpath(path, self.recipe_dir)
 
 
-def channel_names(channels: tuple[str, ...], root: Path) -> dict[str, str]:
+def channel_names(channels: Iterable[Channel], root: Path) -> dict[str, str]:
     """Local channel URL → its public name: the workspace-relative path of a channel inside the
     workspace, the directory's name otherwise; remote URLs are public already."""
-    from orchestrator.channels import local_path
-
-    names = {}
-    for url in channels:
-        if url.startswith("file://"):
-            path = local_path(url)
-            names[url] = (path.relative_to(root).as_posix() if path.is_relative_to(root)
-                          else path.name)
-    return names
+    return {c.url: (c.path.relative_to(root).as_posix() if c.path.is_relative_to(root)
+                    else c.path.name)
+            for c in channels if c.path is not None}
 
 
 def scrub_built(request: BuildRequest, packages: list[Path]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from orchestrator import cache, report
 from orchestrator.errors import BuildFailed, ChannelError, OrchestratorError
-from orchestrator.scheduler import Event, Outcome, jobs_from_plan, run_jobs
+from orchestrator.scheduler import Event, Outcome, run_jobs
 from orchestrator.workspace import load_workspace
 
 
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build(args, workspace, graph, plan, console) -> Outcome:
-    from orchestrator.buildjob import BuildContext, run_build
+    from orchestrator.buildjob import BuildContext, jobs_from_plan, run_build
     from orchestrator.executors import EXECUTORS
     from orchestrator.publish import ensure_channel, local_channel
     from orchestrator.serve.remote import Uploader, building_workspace
@@ -113,9 +113,9 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
     context = BuildContext(
         workspace=workspace,
         recipes={t: graph.recipe(t) for t in plan.order},
-        channel_dir=channel_dir, run_id=_run_id(),
-        cancel=threading.Event(), started=cache.now(),
+        channel_dir=channel_dir, run_id=_run_id(), started=cache.now(),
     )
+    cancel = threading.Event()
     slots = args.jobs or workspace.config.build.jobs or os.cpu_count() or 1
     options = {"address": args.scheduler_address} if args.executor == "dask" else {}
     executor = EXECUTORS[args.executor](slots, **options)
@@ -125,13 +125,13 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
     try:
         with view, _terminate_as_interrupt():
             outcome = run_jobs(jobs, partial(run_build, context), executor,
-                               keep_going=args.keep_going, cancel=context.cancel,
+                               keep_going=args.keep_going, cancel=cancel,
                                on_event=on_event)
         if remote:
             on_event.check()
         return outcome
     except KeyboardInterrupt:  # outside the scheduler's wait: stop the builds all the same
-        context.cancel.set()
+        cancel.set()
         raise
     finally:
         executor.shutdown()

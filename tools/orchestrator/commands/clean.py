@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     workspace = load_workspace(args.directory, explicit=args.directory is not None)
     removed = cache.remove_cached(workspace.cache_dir)
-    if args.all and not workspace.target_channel.startswith(("http://", "https://")):
+    if args.all and workspace.target_channel.path is not None:
         from orchestrator.publish import local_channel
 
         removed += remove_channel_contents(local_channel(workspace), workspace.root)

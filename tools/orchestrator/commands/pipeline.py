@@ -87,7 +87,7 @@ def pipeline_settings(workspace: Workspace, project_dir: Path, image: str | None
     from orchestrator.publish import local_channel
 
     root = _relative(workspace.root, project_dir, "the workspace", workspace)
-    channel = workspace.target_channel if remote else _relative(
+    channel = workspace.target_channel.url if remote else _relative(
         local_channel(workspace), workspace.root, "channels.target", workspace)
     return PipelineSettings(workspace=root, channel=channel,
                             image=image or workspace.config.build.image, full=full,

@@ -5,8 +5,8 @@ started by proc.py on that worker. Workers must see the workspace, its cache and
 channel at the same paths as this machine (one host, or a shared file system such as NFS):
 publishing stays atomic under the channel's file lock. `slots` is the cluster's worker threads.
 
-Cancellation is cooperative. A `threading.Event` cannot travel to a worker, so a context with
-a `cancel` event (buildjob.BuildContext) travels with a `RemoteCancel` in its place: a named
+Cancellation is cooperative. A `threading.Event` cannot travel to a worker, so the run's cancel
+event, which the scheduler hands to `submit`, reaches each job as a `RemoteCancel`: a named
 `distributed.Event` the workers read. When the local event is set (Ctrl-C, SIGTERM), the
 executor sets the distributed one; proc.py on each worker sees it and kills the build's process
 group, and the job reports `cancelled`. Jobs still queued are cancelled on shutdown. A client
@@ -16,7 +16,6 @@ that dies without shutting down (kill -9) leaves running builds to finish on the
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import signal
 import threading
@@ -85,10 +84,13 @@ class DaskExecutor:
         self._relayed: set[int] = set()
         self._lock = threading.Lock()
 
-    def submit(self, work: Callable[[Any], Any], job: Any) -> Future:
+    def submit(self, work: Callable[[Any, Any], Any], job: Any, cancel: threading.Event
+               ) -> Future:
         _, func, args, keywords = self._ship(work)
+        self._relay(cancel)
         key = f"orchestrate-{_key_part(getattr(job, 'target', 'job'))}-{uuid.uuid4().hex[:8]}"
-        remote = self._client.submit(func, *args, job, key=key, pure=False, **keywords)
+        remote = self._client.submit(func, *args, job, RemoteCancel(self._cancel_name), key=key,
+                                     pure=False, **keywords)
         with self._lock:
             self._running.add(remote)
         return self._mirror(remote)
@@ -115,15 +117,7 @@ class DaskExecutor:
         return self._shipped[id(work)]
 
     def _scatter(self, value: Any) -> Any:
-        return self._client.scatter(self._portable(value), hash=False, broadcast=True)
-
-    def _portable(self, arg: Any) -> Any:
-        """A dataclass holding a threading.Event `cancel` (BuildContext) gets a RemoteCancel."""
-        cancel = getattr(arg, "cancel", None)
-        if not (dataclasses.is_dataclass(arg) and isinstance(cancel, threading.Event)):
-            return arg
-        self._relay(cancel)
-        return dataclasses.replace(arg, cancel=RemoteCancel(self._cancel_name))
+        return self._client.scatter(value, hash=False, broadcast=True)
 
     def _relay(self, cancel: threading.Event) -> None:
         """Set the workers' flag once the local event is set, until shutdown."""

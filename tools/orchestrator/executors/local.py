@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -13,8 +14,9 @@ class LocalExecutor:
         self.slots = slots or os.cpu_count() or 1
         self._pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="job")
 
-    def submit(self, work: Callable[[Any], Any], job: Any) -> Future:
-        return self._pool.submit(work, job)
+    def submit(self, work: Callable[[Any, Any], Any], job: Any, cancel: threading.Event
+               ) -> Future:
+        return self._pool.submit(work, job, cancel)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

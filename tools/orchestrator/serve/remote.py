@@ -13,6 +13,7 @@ from pathlib import Path
 
 from orchestrator.errors import BuildFailed, ChannelError, OrchestratorError, WorkspaceError
 from orchestrator.serve import client
+from orchestrator.workspace import Channel
 
 STAGING = "upload-channel"
 
@@ -33,11 +34,12 @@ class RemoteTarget:
 
 def remote_target(workspace, publish: str | None) -> RemoteTarget | None:
     """The remote channel to upload to, or None when builds go to a local directory."""
-    url = publish or workspace.target_channel
-    if "://" not in url or url.startswith("file://"):
+    channel = Channel.of(publish) if publish else workspace.target_channel
+    if channel.path is not None:
         if publish:
             raise OrchestratorError(f"--publish {publish}: not an http(s) channel URL")
         return None
+    url = channel.url
     client.split_channel_url(url)  # raises on a URL without a channel name
     name = workspace.config.channels.token_env
     token = client.token_from_env(name)
