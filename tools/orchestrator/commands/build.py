@@ -138,15 +138,15 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
 
 
 def check_nothing_pulled_in(plan) -> None:
-    """With --only, a dependency the plan pulled in (its reasons say `required by`, see
-    plan._pulled_node) is an error naming who needs it, instead of a build."""
+    """With --only, a dependency the plan pulled in (`PlanNode.required_by`) is an error
+    naming who needs it, instead of a build."""
     for target in plan.order:
-        needed_by = [r for r in plan.nodes[target].reasons if r.startswith("required by ")]
-        if needed_by:
+        node = plan.nodes[target]
+        if node.required_by:
+            needed_by = ", ".join(f"required by {r}" for r in node.required_by)
             raise ChannelError(plan.channel, (
-                f"{target} (hash {plan.nodes[target].hash[:10]}) is not published but "
-                f"{', '.join(needed_by)} (--only builds only the selected targets: build or "
-                "fetch its packages first)"))
+                f"{target} (hash {node.hash[:10]}) is not published but {needed_by} (--only "
+                "builds only the selected targets: build or fetch its packages first)"))
 
 
 def _prepare_containers(workspace, targets) -> None:
