@@ -3,7 +3,7 @@
 A target is up to date when every output (name, version, build string) is in one of the
 channels, in its subdir or in noarch. A target to build pulls in every workspace dependency
 (any section: building and testing it needs them all) that no channel has yet. Pure: the
-I/O that gathers the inputs is `planning.compute_plan`.
+I/O that gathers the inputs is `planning.plan_graph`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,18 @@ from orchestrator.recipes.model import Recipe
 
 Action = Literal["build", "up-to-date", "skipped"]
 MAX_FILE_REASONS = 5  # changed files named per target before "and N more"
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What a user asks a plan for: the options every planning command takes (registered once,
+    `commands/_plan_options.py`)."""
+
+    patterns: tuple[str, ...] = ("//...",)
+    changed_since: str | None = None  # only targets whose inputs changed since this git ref
+    dependents: bool = False  # and every target depending on the selected ones, transitively
+    full: bool = False  # build every selected target, even if published
+    offline: bool = False  # no network: unreadable channels are empty, git revs as written
 
 
 @dataclass(frozen=True)
