@@ -64,7 +64,6 @@ class LoadedGraph:
     digests: Mapping[str, str]  # node id → digest of its rendered recipe (what is hashed)
     files: FileIndex | None  # git's view of the files (None outside git)
     key: str | None  # the snapshot key, when this graph is snapshotted (then hashes are cached)
-    with_data: bool  # recipes carry their rendered tree (`Recipe.data`)
 
     @property
     def errors(self) -> tuple[OrchestratorError, ...]:
@@ -88,7 +87,7 @@ def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
     if snapshot is not None and not with_data:
         graph = snapshot.graph
         recipes = tuple(graph.recipe(t) for t in graph.graph)
-        return LoadedGraph(workspace, graph, recipes, (), snapshot.digests, files, key, False)
+        return LoadedGraph(workspace, graph, recipes, (), snapshot.digests, files, key)
     from orchestrator.recipes.render import render_keyed  # the heavy part, only when needed
 
     rendered = render_keyed(workspace, prepared.keys)
@@ -98,7 +97,7 @@ def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
     else:
         save_snapshot(workspace.cache_dir, key, graph, rendered.digests)
     return LoadedGraph(workspace, graph, tuple(rendered.recipes), tuple(rendered.errors),
-                       rendered.digests, files, key, True)
+                       rendered.digests, files, key)
 
 
 def _graph_past_errors(rendered) -> TargetGraph:
@@ -126,14 +125,9 @@ def plan_graph(loaded: LoadedGraph, request: PlanRequest) -> Plan:
     """The plan of `request` on a loaded graph: what changed (git), the hashes, the channels."""
     workspace, tg = loaded.workspace, loaded.graph
     check_overrides(workspace, tg)
-    changed_since = request.changed_since
-    if changed_since is not None and not changed_since.strip():
-        raise VcsError("--changed-since: the REF is empty (hint: a branch, tag or commit, "
-                       "e.g. origin/main)")
+    changed_since = _checked_ref(request.changed_since)
     recipes = [tg.recipe(t) for t in tg.graph]
-    files = loaded.files
-    if files is None:  # outside git: only the places the targets read, walked
-        files = read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
+    files = loaded.files or _walked_files(workspace, recipes)
     notices = [files.notice] if files.notice else []
     commits = resolve_git_sources(recipes, request.offline, notices)
     hashes = hash_workspace(loaded, files, commits)
@@ -155,6 +149,18 @@ def plan_graph(loaded: LoadedGraph, request: PlanRequest) -> Plan:
     if missing:
         raise RecipeErrors(missing)
     return plan
+
+
+def _checked_ref(ref: str | None) -> str | None:
+    if ref is not None and not ref.strip():
+        raise VcsError("--changed-since: the REF is empty (hint: a branch, tag or commit, "
+                       "e.g. origin/main)")
+    return ref
+
+
+def _walked_files(workspace: Workspace, recipes: list[Recipe]) -> FileIndex:
+    """Outside git: only the places the targets read, walked."""
+    return read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
 
 
 def _one_per_target(tg: TargetGraph) -> list[Recipe]:
