@@ -189,14 +189,16 @@ def builder_user():
 def test_a_container_build_run_by_a_non_root_user_leaves_files_it_owns(
         docker, builder_user, tmp_path):  # noqa: F811
     from orchestrator.builders import BuildRequest, RattlerBuild
+    from orchestrator.plan import PlanRequest
     from orchestrator.planning import compute_plan
     from orchestrator.workspace import load_workspace
 
     base = Path(tempfile.mkdtemp(prefix="orchestrate-user-", dir="/tmp"))
     try:
         root = make_ws(base / "ws", workspace_toml("docker"), {"acme-hello": HELLO})
-        graph, plan = compute_plan(load_workspace(root, explicit=True), ["//recipes/acme-hello"],
-                                   offline=True)
+        graph, plan = compute_plan(load_workspace(root, explicit=True),
+                                   PlanRequest(("//recipes/acme-hello",), offline=True),
+                                   with_data=True)
         node = plan.nodes["//recipes/acme-hello"]
         out = base / "out"
         request = BuildRequest(

@@ -19,6 +19,7 @@ import pytest
 from example_org import channel_filenames, copy_example_org, create_env, example_files
 from orchestrator.builders import BuildRequest, RattlerBuild
 from orchestrator.builders.translate import translate
+from orchestrator.plan import PlanRequest
 from orchestrator.planning import compute_plan
 from orchestrator.publish import ensure_channel, publish_atomically
 from orchestrator.workspace import Channel, load_workspace
@@ -35,7 +36,7 @@ COMPILED = ("//recipes/system-toolchain", "//recipes/python-markupsafe", "//inte
 def acme(tmp_path_factory):
     """(workspace, target graph, plan of `//...`) of a fresh copy of acme."""
     workspace = load_workspace(copy_example_org(tmp_path_factory.mktemp("acme")), explicit=True)
-    graph, plan = compute_plan(workspace, ["//..."])
+    graph, plan = compute_plan(workspace, PlanRequest())
     return workspace, graph, plan
 
 
@@ -185,7 +186,7 @@ def build_and_publish(workspace, recipe, node, base: Path, channel: Path) -> flo
 @pytest.mark.slow
 def test_python_and_noarch_recipes_build_publish_and_install(tmp_path):
     workspace = load_workspace(copy_example_org(tmp_path / "acme"), explicit=True)
-    graph, plan = compute_plan(workspace, ["//recipes/python-idna"])
+    graph, plan = compute_plan(workspace, PlanRequest(("//recipes/python-idna",)))
     # idna needs flit-core to build and python everywhere: the plan pulls both in.
     assert plan.order == ("//recipes/python", "//recipes/python-flit-core",
                           "//recipes/python-idna")

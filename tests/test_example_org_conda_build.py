@@ -25,6 +25,7 @@ from example_org import (
     orchestrate,
     run_in,
 )
+from orchestrator.plan import PlanRequest
 from orchestrator.planning import compute_plan
 from orchestrator.workspace import load_workspace
 from test_containers import TEST_IMAGE, docker  # noqa: F401  (the fixture)
@@ -54,7 +55,7 @@ def test_acme_builds_with_conda_build_in_one_channel_with_rattler_build(
         request.getfixturevalue(container)  # the engine and the test image, or skip / fail
     root = copy_example_org(tmp_path / "acme")
     build_with_conda_build(root, conda_build_env, container)
-    graph, plan = compute_plan(load_workspace(root, explicit=True), ["//..."])
+    graph, plan = compute_plan(load_workspace(root, explicit=True), PlanRequest())
     assert len(plan.order) == len(plan.nodes) == 22
 
     first, first_seconds = orchestrate(root, "build", "//...", "-j", "2")

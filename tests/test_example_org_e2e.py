@@ -19,6 +19,7 @@ from example_org import (
     orchestrate,
     run_in,
 )
+from orchestrator.plan import PlanRequest
 from orchestrator.planning import compute_plan
 from orchestrator.workspace import load_workspace
 
@@ -29,7 +30,7 @@ RELEASES = "Acme Tool 1.2.3 bücher.example\nAcme Tool 1.10.0 example.org\nOther
 
 def test_acme_builds_from_nothing_installs_runs_and_then_is_up_to_date(tmp_path):
     root = copy_example_org(tmp_path / "acme")
-    _, plan = compute_plan(load_workspace(root, explicit=True), ["//..."])
+    _, plan = compute_plan(load_workspace(root, explicit=True), PlanRequest())
     planned = {f"{o.subdir}/{o.filename}" for n in plan.nodes.values() for o in n.outputs}
     assert len(plan.order) == len(plan.nodes) == 22
 

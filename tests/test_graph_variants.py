@@ -179,7 +179,11 @@ def test_hashes_and_cache_paths_differ_per_variant(tg, tmp_path):
     config = BuildConfig("linux-64", "rattler-build", "0")
     files = FileIndex.of({})
     a, b = (tg.recipe(n) for n in tg.variants["//recipes/numpy"])
-    assert target_hash(a, files, config, {}) != target_hash(b, files, config, {})
+    same_tree = "0" * 32  # one rendered tree: only the variant tells them apart
+    assert (target_hash(a, files, config, {}, recipe_digest=same_tree)
+            != target_hash(b, files, config, {}, recipe_digest=same_tree))
+    with pytest.raises(ValueError, match="hashed without its rendered recipe"):
+        target_hash(a, files, config, {})  # no data (as from the graph snapshot), no digest
     slug = cache.target_slug("//recipes/numpy[python=3.12,cuda=12 / x]")
     assert slug == "recipes--numpy@python=3.12,cuda=12%20%2F%20x"
     assert cache.target_slug("//recipes/numpy") == "recipes--numpy"

@@ -292,6 +292,7 @@ def test_a_git_source_is_hashed_at_the_commit_its_rev_resolves_to(make_workspace
 
 
 def test_offline_a_git_rev_stays_as_written_with_a_notice(make_workspace):
+    from orchestrator.plan import PlanRequest
     from orchestrator.planning import compute_plan
     from orchestrator.workspace import read_workspace
 
@@ -304,7 +305,7 @@ def test_offline_a_git_rev_stays_as_written_with_a_notice(make_workspace):
           git_rev: v1.0
         """
     ws = make_workspace({"recipes/fromgit/meta.yaml": recipe_text})
-    _, plan = compute_plan(read_workspace(ws), ["//..."], offline=True)
+    _, plan = compute_plan(read_workspace(ws), PlanRequest(offline=True))
     assert plan.notices == (
         "offline: git source https://git.invalid/nowhere.git 'v1.0' not resolved to a commit",
     )

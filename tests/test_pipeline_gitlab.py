@@ -16,6 +16,7 @@ from orchestrator.gitlab import (
     job_name,
     pipeline_document,
 )
+from orchestrator.plan import PlanRequest
 from orchestrator.planning import compute_plan
 from orchestrator.workspace import load_workspace
 from ruamel.yaml import YAML
@@ -68,7 +69,7 @@ def jobs_of(document: dict) -> dict[str, dict]:
 
 def test_one_job_per_target_to_build_with_needs_mirroring_the_plan(run_cli, diamond):
     document = load_yaml(pipeline(run_cli, diamond))
-    _, plan = compute_plan(load_workspace(diamond, True), ["//..."], offline=True)
+    _, plan = compute_plan(load_workspace(diamond, True), PlanRequest(offline=True))
     assert len(plan.order) == 5
     assert list(jobs_of(document)) == [job_name(t) for t in plan.order]
     for target in plan.order:

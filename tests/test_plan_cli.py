@@ -235,3 +235,58 @@ def test_an_override_for_no_target_is_an_error(org, run_cli):
     assert result.code == 2
     assert result.err == (f"error: {toml}: build.overrides: //recipes/nope matches no target "
                           "(hint: keys are target labels such as //recipes/<directory>)\n")
+
+
+BROKEN = "package:\n  name: broken\n  version: {{ nope(\n"
+
+
+def test_build_dry_run_shows_exactly_what_plan_shows_even_past_a_broken_recipe(org, run_cli):
+    write_files(org, {"recipes/broken/meta.yaml": BROKEN})
+    commit_all(org, "a broken recipe")
+    plan = run_cli(["-C", org, "plan", "--offline"])
+    dry = run_cli(["-C", org, "build", "--dry-run", "--offline"])
+    assert plan.code == dry.code == 2  # the rest answered, then the recipe's error
+    assert "//recipes/zlib" in plan.out and dry.out == plan.out and dry.err == plan.err
+    assert plan.err.startswith("error: recipes/broken/meta.yaml")
+
+
+def test_a_warm_pipeline_and_dry_run_read_the_graph_snapshot_without_rendering(
+        org, run_cli, monkeypatch):
+    from orchestrator.recipes import render_workspace
+
+    first = plan_json(run_cli, org, "--offline")  # cold: renders and saves the snapshot
+
+    def no_render(*_args):
+        raise AssertionError("a warm run renders nothing: the snapshot answers")
+
+    monkeypatch.setattr(render_workspace, "render_keyed", no_render)
+    assert plan_json(run_cli, org, "--offline") == first
+    dry = run_cli(["-C", org, "build", "--dry-run", "--offline"])
+    pipeline = run_cli(["-C", org, "pipeline", "gitlab", "--offline"], org)
+    assert dry.code == 0 and pipeline.code == 0, dry.err + pipeline.err
+    assert all(f"build:{t.removeprefix('//')}:" in pipeline.out for t in first["order"])
+
+
+def test_every_planning_command_takes_the_same_plan_options():
+    import argparse
+
+    from orchestrator import cli
+
+    def plan_options(parser) -> dict:
+        return {a.dest: (a.help, a.default) for a in parser._actions if a.dest in (
+            "targets", "changed_since", "dependents", "full", "offline")}
+
+    plan, build, pipeline = (cli._command_parser(name)[0] for name in ("plan", "build",
+                                                                         "pipeline"))
+    engines = next(a for a in pipeline._actions if isinstance(a, argparse._SubParsersAction))
+    assert len(plan_options(plan)) == 5
+    assert plan_options(plan) == plan_options(build) == plan_options(engines.choices["gitlab"])
+
+
+def test_orchestrate_help_describes_the_tool_for_its_users(capsys):
+    from orchestrator import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "conda recipes" in out and "commands/<name>.py" not in out

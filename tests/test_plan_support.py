@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from orchestrator.plan import PlanRequest
 from orchestrator.planning import compute_plan
 from orchestrator.workspace import read_workspace
 
@@ -108,7 +109,7 @@ TARGETS = (
 
 def hashes(root: Path) -> dict[str, str]:
     """target → hash of every target, through the real planning I/O."""
-    _, plan = compute_plan(read_workspace(root), ["//..."], full=True)
+    _, plan = compute_plan(read_workspace(root), PlanRequest(full=True))
     return {t: n.hash for t, n in plan.nodes.items()}
 
 

@@ -306,13 +306,14 @@ def test_outside_git_the_caches_key_recipes_by_their_text(make_workspace, run_cl
 def test_hashing_inputs_gathered_in_one_pass_match_the_per_target_answers(org):
     from orchestrator.graph import direct_deps
     from orchestrator.hashing import HASHED_SECTIONS, build_config
+    from orchestrator.plan import PlanRequest
     from orchestrator.planning import build_configs, compute_plan, dependencies_in
 
     toml = org / "WORKSPACE.toml"
     toml.write_text(toml.read_text() + '\n[build.overrides."//recipes/zlib"]\n'
                     'container = "docker"\nimage = "zlib-image"\n')
     workspace = read_workspace(org)
-    tg, _ = compute_plan(workspace, ["//..."])
+    tg, _ = compute_plan(workspace, PlanRequest())
     found = dependencies_in(tg, HASHED_SECTIONS)
     assert found == {t: direct_deps(tg, t, HASHED_SECTIONS) for t in tg.graph}
     assert found["//internal/own-app"] == ["//internal/own-util"]

@@ -14,6 +14,11 @@ from pathlib import Path
 from orchestrator import __version__
 from orchestrator.errors import OrchestratorError
 
+DESCRIPTION = """\
+Build a monorepo of conda recipes: render every recipe, see the dependency graph of its
+targets, plan what changed (against git and the channel) and build that, in dependency order,
+publishing to a conda channel. `orchestrate COMMAND --help` shows a command's options."""
+
 # name -> (module under orchestrator.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("graph", "show the dependency graph of targets"),
@@ -40,7 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="orchestrate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="orchestrate", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"orchestrate {__version__}")
     parser.add_argument("-C", dest="directory", type=Path, help="workspace directory")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")

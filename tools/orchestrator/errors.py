@@ -44,6 +44,19 @@ class RecipeErrors(OrchestratorError):
         return [str(e) for e in self.errors]
 
 
+class StoppedAfterRecipeErrors(OrchestratorError):
+    """Recipes failed and then the command stopped (often because of them): report both."""
+
+    def __init__(self, recipe_errors: tuple[RecipeError, ...], stop: OrchestratorError):
+        self.recipe_errors = recipe_errors
+        self.stop = stop
+        self.exit_code = stop.exit_code
+        super().__init__(str(stop))
+
+    def lines(self) -> list[str]:
+        return [*(str(e) for e in self.recipe_errors), *self.stop.lines()]
+
+
 class PatternError(OrchestratorError):
     """A target pattern or package name that matches nothing."""
 

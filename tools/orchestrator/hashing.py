@@ -98,7 +98,10 @@ def target_hash(
     """The hex hash of one target, given the hashes of its build/host dependencies.
 
     `recipe_digest` is `recipe_data_digest(recipe.data)` when the caller already has it (the
-    render cache keeps it with each rendered recipe)."""
+    render cache keeps it with each rendered recipe); a recipe with neither (from the graph
+    snapshot, which keeps no `data`) is a bug, never the hash of `{}`."""
+    if recipe_digest is None and not recipe.data:
+        raise ValueError(f"{recipe.target}: hashed without its rendered recipe or its digest")
     document = {
         "version": HASH_VERSION,
         "format": recipe.format,

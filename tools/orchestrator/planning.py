@@ -1,20 +1,36 @@
-"""The I/O behind a plan: render, read files and git, resolve git sources, read channels.
+"""The I/O behind a plan: the one path from a workspace to its graph and to a plan.
 
-`compute_plan` is what `plan`, `why` and `build` call; the decisions are in `plan.py` (pure)
-and the hashes in `hashing.py`. Git's view of the files is read once per run and serves
-discovery, the render cache keys and the hashes. A warm run reads the graph snapshot and the
-target hashes instead of rendering and hashing again (plan_caches.py).
+`load_graph(workspace, with_data=...)` is the graph every command reads: from the graph snapshot
+when it still holds (warm: no renderer imported), else rendered through the render cache, going
+on past recipes that fail (kept in `errors`). `plan_graph(loaded, request)` is the plan of a
+`plan.PlanRequest` on it: git's changes, hashes, channels; the decisions are in `plan.py` (pure)
+and the hashes in `hashing.py`. `compute_plan` is both for callers that stop at any error
+(`build`, `pipeline`). Git's view of the files is read once per run and serves discovery, the
+render cache keys and the hashes.
+
+The graph snapshot (`cache/render/graph.msgpack`, data only: cachefile.py) is the graph of
+the last run with the digest of each rendered recipe, keyed by the render keys of every recipe
+(their texts, the files they load, the file lists of their directories) and the code that built
+it. Its recipes carry no `data` (hashes use the digests, and hashing refuses a recipe with
+neither): what needs `data` (builders, render, lint, updates) asks for `with_data=True`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator import plan_caches, vcs
 from orchestrator.channels import read_channels
-from orchestrator.errors import RecipeError, RecipeErrors, VcsError, WorkspaceError
+from orchestrator.errors import (
+    OrchestratorError,
+    RecipeError,
+    RecipeErrors,
+    StoppedAfterRecipeErrors,
+    VcsError,
+    WorkspaceError,
+)
 from orchestrator.graph import TargetGraph, build_graph
 from orchestrator.hashing import (
     HASHED_SECTIONS,
@@ -27,7 +43,7 @@ from orchestrator.hashing import (
     input_directories,
     read_file_index,
 )
-from orchestrator.plan import Plan, make_plan, select_targets, unsupplied
+from orchestrator.plan import Plan, PlanRequest, make_plan, select_targets, unsupplied
 from orchestrator.recipes.model import Recipe
 from orchestrator.recipes.render_keys import RenderKeys
 from orchestrator.snapshot import Snapshot
@@ -36,75 +52,114 @@ from orchestrator.workspace import WORKSPACE_FILE, TargetSettings, Workspace
 GLOBAL_INPUTS = (WORKSPACE_FILE,)  # a change here may concern every target
 
 
-def compute_plan(
-    workspace: Workspace,
-    patterns: Sequence[str],
-    *,
-    changed_since: str | None = None,
-    dependents: bool = False,
-    full: bool = False,
-    offline: bool = False,
-) -> tuple[TargetGraph, Plan]:
-    """Render the workspace, build its graph and plan `patterns` (default `//...`)."""
-    from orchestrator.recipes.render_workspace import render_workspace
+@dataclass(frozen=True)
+class LoadedGraph:
+    """A workspace's graph and what was read on the way, for planning without reading again."""
 
-    files = git_file_index(workspace.root)
-    rendered = render_workspace(workspace, files.digests if files else None)
-    if rendered.errors:
-        raise RecipeErrors(list(rendered.errors))
-    tg = build_graph(rendered.recipes)
-    plan = plan_graph(
-        workspace, tg, patterns,
-        changed_since=changed_since, dependents=dependents, full=full, offline=offline,
-        files=files, recipe_digests=rendered.digests,
-    )
-    return tg, plan
+    workspace: Workspace
+    graph: TargetGraph
+    recipes: tuple[Recipe, ...]  # every rendered recipe, those set aside with a cycle too
+    render_errors: tuple[RecipeError, ...]  # recipes that failed to render
+    digests: Mapping[str, str]  # node id → digest of its rendered recipe (what is hashed)
+    files: FileIndex | None  # git's view of the files (None outside git)
+    key: str | None  # the snapshot key, when this graph is snapshotted (then hashes are cached)
+
+    @property
+    def errors(self) -> tuple[OrchestratorError, ...]:
+        """What to report after answering: recipes that failed, then cycles set aside."""
+        return (*self.render_errors, *self.graph.notes.errors)
+
+    def check(self) -> None:
+        """For a caller that cannot go on past an error (a build, a CI pipeline): raise them."""
+        errors = self.errors
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise RecipeErrors(list(errors))
 
 
-def plan_graph(
-    workspace: Workspace,
-    tg: TargetGraph,
-    patterns: Sequence[str],
-    *,
-    changed_since: str | None = None,
-    dependents: bool = False,
-    full: bool = False,
-    offline: bool = False,
-    files: FileIndex | None = None,
-    recipe_digests: Mapping[str, str] | None = None,
-    graph_key: str | None = None,
-) -> Plan:
-    """The plan for an already built graph (what `why` uses after loading it its own way).
+def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
+    """The workspace's graph: from the snapshot when it holds and `data` is not needed, else
+    rendered (the render cache), with cycles set aside and failed recipes kept in `errors`."""
+    prepared = prepare(workspace)
+    files, key, snapshot = prepared.files, prepared.key, prepared.snapshot
+    if snapshot is not None and not with_data:
+        graph = snapshot.graph
+        recipes = tuple(graph.recipe(t) for t in graph.graph)
+        return LoadedGraph(workspace, graph, recipes, (), snapshot.digests, files, key)
+    from orchestrator.recipes.render_workspace import render_keyed  # the snapshot missed
 
-    `files`: the file index when the caller read it already; `recipe_digests`: target →
-    digest of its rendered recipe (required for recipes without `data`, from the snapshot);
-    `graph_key`: the snapshot key the graph was loaded under (then hashes are cached)."""
+    rendered = render_keyed(workspace, prepared.keys)
+    graph = _graph_past_errors(rendered)
+    if rendered.errors or graph.notes.errors:
+        key = None  # a graph with errors is never saved
+    else:
+        plan_caches.save_snapshot(workspace.cache_dir, key, graph, rendered.digests)
+    return LoadedGraph(workspace, graph, tuple(rendered.recipes), tuple(rendered.errors),
+                       rendered.digests, files, key)
+
+
+def _graph_past_errors(rendered) -> TargetGraph:
+    """The graph of what rendered, cycles set aside (answer on the rest); an error that stops
+    building the graph (two recipes producing one package) comes with the render errors."""
+    try:
+        return build_graph(rendered.recipes, strict=False)
+    except RecipeErrors as exc:
+        raise RecipeErrors([*rendered.errors, *exc.errors]) from None
+    except OrchestratorError as exc:
+        if rendered.errors:
+            raise StoppedAfterRecipeErrors(tuple(rendered.errors), exc) from None
+        raise
+
+
+def compute_plan(workspace: Workspace, request: PlanRequest, *,
+                 with_data: bool = False) -> tuple[TargetGraph, Plan]:
+    """The graph and the plan of `request`, stopping at any recipe that fails or cycle."""
+    loaded = load_graph(workspace, with_data=with_data)
+    loaded.check()
+    return loaded.graph, plan_graph(loaded, request)
+
+
+def plan_graph(loaded: LoadedGraph, request: PlanRequest) -> Plan:
+    """The plan of `request` on a loaded graph: what changed (git), the hashes, the channels."""
+    workspace, tg = loaded.workspace, loaded.graph
     check_overrides(workspace, tg)
-    if changed_since is not None and not changed_since.strip():
-        raise VcsError("--changed-since: the REF is empty (hint: a branch, tag or commit, "
-                       "e.g. origin/main)")
+    changed_since = _checked_ref(request.changed_since)
     recipes = [tg.recipe(t) for t in tg.graph]
-    if files is None:
-        files = read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
+    files = loaded.files or _walked_files(workspace, recipes)
     notices = [files.notice] if files.notice else []
-    hashes = hash_workspace(workspace, tg, files, offline, notices, recipe_digests, graph_key)
+    commits = resolve_git_sources(recipes, request.offline, notices)
+    hashes = hash_workspace(loaded, files, commits)
     changed_files = (
         vcs.changed_files_since(workspace.root, changed_since) if changed_since else files.dirty
     )
     changed = changed_nodes(tg, changed_inputs(_one_per_target(tg), changed_files, GLOBAL_INPUTS))
-    selected = select_targets(tg, patterns, changed if changed_since else None, dependents)
+    selected = select_targets(tg, request.patterns, changed if changed_since else None,
+                              request.dependents)
     channels = read_channels(
         [workspace.target_channel, *workspace.extra_channels],
-        [workspace.platform, "noarch"], workspace.cache_dir, offline,
+        [workspace.platform, "noarch"], workspace.cache_dir, request.offline,
     )
     plan = make_plan(
         tg, selected, hashes, channels,
-        platform=workspace.platform, changed=changed, full=full, notices=notices,
+        platform=workspace.platform, changed=changed, full=request.full, notices=notices,
     )
     missing = unsupplied(tg, plan, channels)
     if missing:
         raise RecipeErrors(missing)
     return plan
+
+
+def _checked_ref(ref: str | None) -> str | None:
+    if ref is not None and not ref.strip():
+        raise VcsError("--changed-since: the REF is empty (hint: a branch, tag or commit, "
+                       "e.g. origin/main)")
+    return ref
+
+
+def _walked_files(workspace: Workspace, recipes: list[Recipe]) -> FileIndex:
+    """Outside git: only the places the targets read, walked."""
+    return read_file_index(workspace.root, [*input_directories(recipes), *GLOBAL_INPUTS])
 
 
 def _one_per_target(tg: TargetGraph) -> list[Recipe]:
@@ -127,20 +182,17 @@ def check_overrides(workspace: Workspace, tg: TargetGraph) -> None:
         )
 
 
-def hash_workspace(
-    workspace: Workspace, tg: TargetGraph, files: FileIndex, offline: bool, notices: list[str],
-    recipe_digests: Mapping[str, str] | None = None,
-    graph_key: str | None = None,
-) -> dict[str, str]:
-    """The hash of every target of the graph; with `graph_key`, cached under a key of all
-    they are a function of (the graph, every file's blob id, the build settings, the
+def hash_workspace(loaded: LoadedGraph, files: FileIndex,
+                   commits: Mapping[tuple[str, str], str]) -> dict[str, str]:
+    """The hash of every target of the graph; for a snapshotted graph, cached under a key of
+    all they are a function of (the graph, every file's blob id, the build settings, the
     builder's version, the commits of git sources and the hashing code)."""
+    workspace, tg = loaded.workspace, loaded.graph
     recipes = {t: tg.recipe(t) for t in tg.graph}
     settings = {t: workspace.target_settings(recipes[t].target) for t in tg.graph}
     versions = {s: builder_version(s) for s in set(settings.values())}
-    commits = resolve_git_sources(recipes.values(), offline, notices)
-    key = graph_key and plan_caches.hashes_key(
-        graph_key, files, (workspace.config, sorted(versions.values()), commits))
+    key = loaded.key and plan_caches.hashes_key(
+        loaded.key, files, (workspace.config, sorted(versions.values()), commits))
     cached = plan_caches.read_hashes(workspace.cache_dir, key) if key else None
     if cached is not None:
         return cached
@@ -152,7 +204,7 @@ def hash_workspace(
         files,
         configs.__getitem__,
         commits,
-        recipe_digests,
+        loaded.digests,
     )
     if key:
         plan_caches.save_hashes(workspace.cache_dir, key, hashes)

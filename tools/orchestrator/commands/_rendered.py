@@ -1,10 +1,9 @@
-"""What `updates`, `update` and `lint` share: the selected recipes rendered with their data
-(the graph snapshot of `_load` keeps no data), and the recipes that failed to render."""
+"""What `updates`, `update`, `lint`, `develop` and `new` share: the selected recipes with their
+rendered tree (`planning.load_graph(with_data=True)`), and the recipes that failed to render."""
 
 from __future__ import annotations
 
-from orchestrator.errors import CycleError
-from orchestrator.graph import TargetGraph, build_graph, select, unlinked_graph
+from orchestrator.graph import select, unlinked_graph
 from orchestrator.recipes.model import Recipe
 
 
@@ -12,23 +11,23 @@ def selected_recipes(workspace, patterns: list[str],
                      every_variant: bool = False) -> tuple[list[Recipe], tuple]:
     """The rendered recipes (with `data`) of `patterns`, and the recipes that failed to render;
     one per target (its first variant: these commands look at the recipe file) unless
-    `every_variant`."""
-    from orchestrator.commands._load import StoppedAfterRecipeErrors
-    from orchestrator.errors import PatternError
-    from orchestrator.recipes.render_workspace import render_workspace
+    `every_variant`. A recipe on a dependency cycle is selected all the same: these commands
+    look at recipes one by one."""
+    from orchestrator.errors import PatternError, StoppedAfterRecipeErrors
+    from orchestrator.planning import load_graph
 
-    rendered = render_workspace(workspace)
-    graph = _graph(rendered.recipes)
+    loaded = load_graph(workspace, with_data=True)
+    every = unlinked_graph(loaded.recipes)
     try:
-        targets = select(graph, patterns)
+        targets = select(every, patterns)
     except PatternError as exc:
-        if rendered.errors:  # the target may be one of the recipes that failed: say which
-            raise StoppedAfterRecipeErrors(rendered.errors, exc) from None
+        if loaded.render_errors:  # the target may be one of the recipes that failed: say which
+            raise StoppedAfterRecipeErrors(loaded.render_errors, exc) from None
         raise
-    recipes = [graph.recipe(t) for t in targets]
+    recipes = [every.recipe(t) for t in targets]
     if not every_variant:
         recipes = list(_first_of_each_target(recipes).values())
-    return recipes, rendered.errors
+    return recipes, loaded.render_errors
 
 
 def _first_of_each_target(recipes) -> dict[str, Recipe]:
@@ -36,12 +35,3 @@ def _first_of_each_target(recipes) -> dict[str, Recipe]:
     for recipe in recipes:
         first.setdefault(recipe.target, recipe)
     return first
-
-
-def _graph(recipes) -> TargetGraph:
-    """The graph; with a cycle (the conda-forge corpus has one), only its nodes: these
-    commands look at recipes one by one and select them by label or package name."""
-    try:
-        return build_graph(recipes)
-    except CycleError:
-        return unlinked_graph(recipes)

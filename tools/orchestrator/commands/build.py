@@ -19,23 +19,19 @@ from functools import partial
 from pathlib import Path
 
 from orchestrator import cache, report
+from orchestrator.commands._plan_options import add_plan_options, plan_request, workspace_of
 from orchestrator.errors import BuildFailed, ChannelError, OrchestratorError
 from orchestrator.scheduler import Event, Outcome, run_jobs
-from orchestrator.workspace import load_workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("targets", nargs="*", default=["//..."], help="patterns (default //...)")
+    add_plan_options(parser)
     parser.add_argument("-j", "--jobs", type=_positive, default=0,
                         help="builds at once (default: [build] jobs, else the number of cores)")
     parser.add_argument("-k", "--keep-going", action="store_true",
                         help="after a failure, go on with targets that do not depend on it")
-    parser.add_argument("--full", action="store_true", help="rebuild every selected target")
-    parser.add_argument("--dry-run", action="store_true", help="print the plan, build nothing")
-    parser.add_argument("--changed-since", metavar="REF", help="only targets changed since REF")
-    parser.add_argument("--dependents", action="store_true",
-                        help="with --changed-since: also every target depending on them")
-    parser.add_argument("--offline", action="store_true", help="do not read remote channels")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan (what `orchestrate plan` shows), build nothing")
     parser.add_argument("--report", type=Path, metavar="PATH.json", help="write a JSON report")
     parser.add_argument("--junit", type=Path, metavar="PATH.xml", help="write a JUnit report")
     parser.add_argument("--only", action="store_true",
@@ -61,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run and (args.report or args.junit):
         raise OrchestratorError("--dry-run builds nothing, so --report and --junit would report "
                                 "nothing (hint: `orchestrate plan --format json` is the plan)")
-    workspace = load_workspace(args.directory, explicit=args.directory is not None)
+    workspace = workspace_of(args)
+    from orchestrator.commands.plan import warn
     from orchestrator.planning import compute_plan
     from orchestrator.publish import local_channel, reindex_if_stale
     from orchestrator.serve.remote import planning_workspace, remote_target
@@ -69,19 +66,13 @@ def run(args: argparse.Namespace) -> int:
     args.remote = remote_target(workspace, getattr(args, "publish", None))
     moved = [] if args.remote else reindex_if_stale(local_channel(workspace), workspace.platform)
     planned = planning_workspace(workspace, args.remote) if args.remote else workspace
-    graph, plan = compute_plan(
-        planned, args.targets, changed_since=args.changed_since,
-        dependents=args.dependents, full=args.full, offline=args.offline,
-    )
+    if args.dry_run:
+        return _dry_run(planned, plan_request(args), args.only, [str(m) for m in moved])
+    graph, plan = compute_plan(planned, plan_request(args), with_data=True)  # builders need data
     if args.only:
         check_nothing_pulled_in(plan)
-    from orchestrator.commands.plan import plan_text, warn
-
     warn([*graph.notes.warnings, *plan.notices, *(str(m) for m in moved)])
     console = _console()
-    if args.dry_run:  # exactly what `orchestrate plan` shows
-        console.out(plan_text(plan), end="")
-        return 0
     if not plan.order:
         console.print(f"nothing to build: {len(plan.nodes)} targets up to date")
         _write_reports(args, workspace, plan, None)
@@ -94,6 +85,24 @@ def run(args: argparse.Namespace) -> int:
     failed = outcome.count("failed")
     if failed:
         raise BuildFailed(f"{failed} of {len(outcome.results)} builds failed")
+    return 0
+
+
+def _dry_run(workspace, request, only: bool, notices: list[str]) -> int:
+    """Exactly what `orchestrate plan` shows, the same way (the graph snapshot when warm; the
+    rest answered when a recipe fails, then its error)."""
+    from orchestrator.commands._output import write
+    from orchestrator.commands._recipe_errors import reporting
+    from orchestrator.commands.plan import plan_text, warn
+    from orchestrator.planning import load_graph, plan_graph
+
+    loaded = load_graph(workspace)
+    with reporting(loaded):
+        plan = plan_graph(loaded, request)
+        if only:
+            check_nothing_pulled_in(plan)
+        warn([*plan.notices, *notices])
+        write(plan_text(plan))
     return 0
 
 
@@ -138,15 +147,15 @@ def _build(args, workspace, graph, plan, console) -> Outcome:
 
 
 def check_nothing_pulled_in(plan) -> None:
-    """With --only, a dependency the plan pulled in (its reasons say `required by`, see
-    plan._pulled_node) is an error naming who needs it, instead of a build."""
+    """With --only, a dependency the plan pulled in (`PlanNode.required_by`) is an error
+    naming who needs it, instead of a build."""
     for target in plan.order:
-        needed_by = [r for r in plan.nodes[target].reasons if r.startswith("required by ")]
-        if needed_by:
+        node = plan.nodes[target]
+        if node.required_by:
+            needed_by = ", ".join(f"required by {r}" for r in node.required_by)
             raise ChannelError(plan.channel, (
-                f"{target} (hash {plan.nodes[target].hash[:10]}) is not published but "
-                f"{', '.join(needed_by)} (--only builds only the selected targets: build or "
-                "fetch its packages first)"))
+                f"{target} (hash {node.hash[:10]}) is not published but {needed_by} (--only "
+                "builds only the selected targets: build or fetch its packages first)"))
 
 
 def _prepare_containers(workspace, targets) -> None:

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from orchestrator import cache
-from orchestrator.commands._load import write
+from orchestrator.commands._output import write
 from orchestrator.errors import WorkspaceError
 from orchestrator.workspace import WORKSPACE_FILE, load_workspace
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from orchestrator.commands._load import write
+from orchestrator.commands._output import write
 from orchestrator.workspace import load_workspace
 
 

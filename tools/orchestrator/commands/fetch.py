@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 
 from orchestrator import cache
-from orchestrator.commands._load import load, reporting, write
+from orchestrator.commands._output import write
+from orchestrator.commands._plan_options import loaded_graph
+from orchestrator.commands._recipe_errors import reporting
 from orchestrator.errors import OrchestratorError
 from orchestrator.graph import select
 
@@ -20,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load(args)
+    loaded = loaded_graph(args)
     with reporting(loaded):
         cache_dir = loaded.workspace.cache_dir
         problems = []

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from orchestrator.commands._load import add_format, load, render_tree, reporting, write, write_json
+from orchestrator.commands._output import add_format, render_tree, write, write_json
+from orchestrator.commands._plan_options import loaded_graph
+from orchestrator.commands._recipe_errors import reporting
 from orchestrator.graph import TargetGraph, describe_step, select, with_dependencies
 from orchestrator.recipes.model import SECTIONS
 
@@ -16,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load(args)
+    loaded = loaded_graph(args)
     with reporting(loaded):
         tg = loaded.graph
         nodes = with_dependencies(tg, select(tg, args.targets))

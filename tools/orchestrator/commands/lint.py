@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from orchestrator.commands._load import add_format, write, write_json
+from orchestrator.commands._output import add_format, write, write_json
 from orchestrator.errors import OrchestratorError, RecipeErrors
 from orchestrator.workspace import load_workspace
 

@@ -9,7 +9,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from orchestrator.commands._load import write
+from orchestrator.commands._output import write
 from orchestrator.errors import OrchestratorError
 from orchestrator.workspace import load_workspace
 

@@ -33,23 +33,16 @@ import argparse
 import os
 from pathlib import Path
 
+from orchestrator.commands._plan_options import add_plan_options, plan_request, workspace_of
 from orchestrator.errors import WorkspaceError
-from orchestrator.workspace import WORKSPACE_FILE, Workspace, load_workspace
+from orchestrator.workspace import WORKSPACE_FILE, Workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     engines = parser.add_subparsers(dest="engine", metavar="ENGINE", required=True)
     gitlab = engines.add_parser("gitlab", help="a GitLab CI child pipeline (YAML)",
                                 description="the plan as a GitLab CI child pipeline")
-    gitlab.add_argument("targets", nargs="*", metavar="TARGET", default=["//..."],
-                        help="target patterns (default //...)")
-    gitlab.add_argument("--changed-since", metavar="REF",
-                        help="only targets whose inputs changed since the merge-base of REF")
-    gitlab.add_argument("--dependents", action="store_true",
-                        help="also every target depending on the selected ones, transitively")
-    gitlab.add_argument("--full", action="store_true",
-                        help="build every selected target, even if published")
-    gitlab.add_argument("--offline", action="store_true", help="do not read remote channels")
+    add_plan_options(gitlab)
     gitlab.add_argument("--image", help="the jobs' image (default: [build] image, else the "
                                         "runner's default)")
     gitlab.add_argument("--lint", action="store_true",
@@ -64,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from orchestrator.planning import compute_plan
     from orchestrator.serve.remote import planning_workspace, remote_target
 
-    workspace = load_workspace(args.directory, explicit=args.directory is not None)
+    workspace = workspace_of(args)
     remote = remote_target(workspace, None)  # jobs upload to a served channel themselves
     settings = pipeline_settings(workspace, Path.cwd(), args.image, args.full, remote is not None)
     planned = planning_workspace(workspace, remote) if remote else workspace
@@ -72,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
         import dataclasses
 
         settings = dataclasses.replace(settings, lint=True)
-    _, plan = compute_plan(planned, args.targets, changed_since=args.changed_since,
-                           dependents=args.dependents, full=args.full, offline=args.offline)
+    _, plan = compute_plan(planned, plan_request(args))  # the graph snapshot when warm
     warn(plan.notices)
     text = gitlab.pipeline_yaml(gitlab.pipeline_document(plan, settings))
     _write(text, args.output)

@@ -9,48 +9,23 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestrator.commands._load import add_format, load, render_tree, reporting, write, write_json
+from orchestrator.commands._output import add_format, render_tree, write, write_json
+from orchestrator.commands._plan_options import add_plan_options, loaded_graph, plan_request
+from orchestrator.commands._recipe_errors import reporting
 from orchestrator.plan import Plan, PlanNode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "targets", nargs="*", metavar="TARGET", default=[],
-        help="target patterns (//..., //recipes/..., a label or a package name; default //...)",
-    )
     add_plan_options(parser)
     add_format(parser)
-
-
-def add_plan_options(parser: argparse.ArgumentParser) -> None:
-    """The options `plan` shares with `build`."""
-    parser.add_argument(
-        "--changed-since", metavar="REF",
-        help="only targets whose inputs changed since the merge-base of REF and HEAD",
-    )
-    parser.add_argument(
-        "--dependents", action="store_true",
-        help="also every target depending on the selected ones, transitively",
-    )
-    parser.add_argument(
-        "--full", action="store_true", help="build every selected target, even if published",
-    )
-    parser.add_argument(
-        "--offline", action="store_true",
-        help="no network: unreadable channels count as empty, git revs stay as written",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
     from orchestrator.planning import plan_graph
 
-    loaded = load(args)
+    loaded = loaded_graph(args)
     with reporting(loaded):
-        plan = plan_graph(
-            loaded.workspace, loaded.graph, args.targets or ["//..."],
-            changed_since=args.changed_since, dependents=args.dependents,
-            full=args.full, offline=args.offline, **loaded.plan_inputs(),
-        )
+        plan = plan_graph(loaded, plan_request(args))
         warn(plan.notices)
         if args.format == "json":
             write_json(plan_document(plan))

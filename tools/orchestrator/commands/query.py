@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestrator.commands._load import add_format, load, reporting, write, write_json
+from orchestrator.commands._output import add_format, write, write_json
+from orchestrator.commands._plan_options import loaded_graph
+from orchestrator.commands._recipe_errors import reporting
 from orchestrator.errors import OrchestratorError
 from orchestrator.graph import TargetGraph, deps, paths, rdeps, select, target_of
 
@@ -21,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
-    loaded = load(args)
+    loaded = loaded_graph(args)
     with reporting(loaded):
         if args.query == "path":
             document = path_document(loaded.graph, *args.targets)

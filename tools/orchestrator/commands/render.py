@@ -3,7 +3,7 @@
 Like `conda render` / `rattler-build build --render-only`: per node of the graph (a target and
 one variant), the variant values it uses, and per output its name, version, build number,
 noarch, skip, requirements by section, run_exports and test requirements. The recipes come the
-way `plan` gets them (`_load.load`), with their rendered tree.
+way `plan` gets them (`planning.load_graph`), with their rendered tree.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from orchestrator.commands._load import add_format, load, reporting, write
+from orchestrator.commands._output import add_format, write
+from orchestrator.commands._plan_options import loaded_graph
+from orchestrator.commands._recipe_errors import reporting
 from orchestrator.graph import TargetGraph, select, unlinked_graph
 from orchestrator.recipes.model import Output, Recipe
 
@@ -25,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load(args, with_data=True)
+    loaded = loaded_graph(args, with_data=True)
     with reporting(loaded):
         every = unlinked_graph(loaded.recipes)  # a recipe on a cycle renders all the same
         document = render_document(every, select(every, args.targets))
@@ -78,7 +80,7 @@ def _output_node(data: dict, name: str, v1: bool) -> dict:
 
 
 def _json(document: list) -> str:
-    """One node a line (readable and diffable, as `_load.json_text` does for documents)."""
+    """One node a line (readable and diffable, as `_output.json_text` does for documents)."""
     import json
 
     return "[\n  " + ",\n  ".join(map(json.dumps, document)) + "\n]" if document else "[]"

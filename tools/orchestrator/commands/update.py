@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import difflib
 
-from orchestrator.commands._load import write
+from orchestrator.commands._output import write
 from orchestrator.errors import OrchestratorError
 from orchestrator.workspace import load_workspace
 

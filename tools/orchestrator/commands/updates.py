@@ -11,7 +11,7 @@ import argparse
 import dataclasses
 import sys
 
-from orchestrator.commands._load import add_format, write, write_json
+from orchestrator.commands._output import add_format, write, write_json
 from orchestrator.errors import RecipeErrors
 from orchestrator.workspace import load_workspace
 

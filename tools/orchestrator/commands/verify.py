@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from orchestrator.channel_integrity import Problem, verify_channel
-from orchestrator.commands._load import write
+from orchestrator.commands._output import write
 from orchestrator.errors import ChannelError, ChannelProblems
 from orchestrator.workspace import load_workspace
 

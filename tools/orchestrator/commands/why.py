@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from orchestrator.commands._load import add_format, load, render_tree, reporting, write, write_json
+from orchestrator.commands._output import add_format, render_tree, write, write_json
+from orchestrator.commands._plan_options import loaded_graph
+from orchestrator.commands._recipe_errors import reporting
 from orchestrator.errors import OrchestratorError
 from orchestrator.graph import TargetGraph, Why, describe_step, why
 
@@ -25,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if len(args.names) > 2:
         raise OrchestratorError("why takes PKG, or A B (the paths from A to B)")
-    loaded = load(args)
+    loaded = loaded_graph(args)
     with reporting(loaded):
         source, name = (None, *args.names) if len(args.names) == 1 else args.names
         answer = why(loaded.graph, name, source=source)
@@ -109,13 +111,14 @@ def add_status_option(parser: argparse.ArgumentParser) -> None:
 def plan_status(loaded, answer: Why) -> dict[str, dict]:
     """node → {"action", "reasons"} from the plan of the asked target (every variant of a
     label) and its dependents."""
+    from orchestrator.plan import PlanRequest
     from orchestrator.planning import plan_graph
 
     asked = loaded.graph.nodes_of(answer.target) if answer.target else ()
     targets = sorted({*asked, *answer.needed_by})
     if not targets:
         return {}
-    plan = plan_graph(loaded.workspace, loaded.graph, targets, **loaded.plan_inputs())
+    plan = plan_graph(loaded, PlanRequest(tuple(targets)))
     return {
         t: {"action": plan.nodes[t].action, "reasons": list(plan.nodes[t].reasons)}
         for t in targets
