@@ -134,21 +134,22 @@ def _needed(path: Path) -> list[str]:
         return []  # not an ELF file we can read (e.g. a truncated test fixture): nothing needed
 
 
+def allowed_libraries(system_libs: Iterable[str] | None) -> tuple[str, ...]:
+    """`[build] system_libs` as patterns; unset, manylinux2014's list."""
+    return MANYLINUX2014_LIBS if system_libs is None else tuple(system_libs)
+
+
 def check_built(packages: list[Path], channel: Path,
                 system_libs: Iterable[str] | None = None) -> list[LinkProblem]:
     """The problems of one build's packages, its sibling outputs counted as providers."""
-    from rattler.package import IndexJson
-
-    names = frozenset(d.split()[0] for p in packages
-                      for d in IndexJson.from_package_archive(p).depends)
-    providers = channel_providers([channel], extra=packages, names=names)
-    allowed = MANYLINUX2014_LIBS if system_libs is None else tuple(system_libs)
+    providers = directory_providers(channel, packages)
+    allowed = allowed_libraries(system_libs)
     return [p for package in packages for p in check_package(package, providers, allowed)]
 
 
 def directory_providers(directory: Path, packages: list[Path]) -> dict[str, frozenset[str]]:
     """`channel_providers` for the run requirements of `packages`, over `directory` (a channel
-    or a directory of package files)."""
+    or a directory of package files), `packages` themselves counted too."""
     from rattler.package import IndexJson
 
     names = frozenset(d.split()[0] for p in packages

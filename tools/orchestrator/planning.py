@@ -188,14 +188,17 @@ def hash_workspace(loaded: LoadedGraph, files: FileIndex,
     all they are a function of (the graph, every file's blob id, the build settings, the
     builder's version, the commits of git sources and the hashing code)."""
     workspace, tg = loaded.workspace, loaded.graph
-    recipes = {t: tg.recipe(t) for t in tg.graph}
-    settings = {t: workspace.target_settings(recipes[t].target) for t in tg.graph}
-    versions = {s: builder_version(s) for s in set(settings.values())}
+    # a target's settings are [build]'s or one override's: their versions, before any target
+    overridden = workspace.config.build.overrides
+    distinct = {workspace.target_settings(label) for label in ("", *overridden)}
+    versions = {s: builder_version(s) for s in distinct}
     key = loaded.key and plan_caches.hashes_key(
         loaded.key, files, (workspace.config, sorted(versions.values()), commits))
     cached = plan_caches.read_hashes(workspace.cache_dir, key) if key else None
     if cached is not None:
         return cached
+    recipes = {t: tg.recipe(t) for t in tg.graph}
+    settings = {t: workspace.target_settings(recipes[t].target) for t in tg.graph}
     configs = build_configs(workspace.platform, settings, versions)
     hashes = hash_targets(
         dependencies_first(tg),

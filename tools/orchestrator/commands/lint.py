@@ -34,10 +34,11 @@ def run(args: argparse.Namespace) -> int:
     recipes, errors = selected_recipes(workspace, args.targets, every_variant=True)
     built = (_built(recipes, built_dir, workspace.config.build.system_libs) if built_dir
              else [None] * len(recipes))
+    lines = {path: tuple((workspace.root / path).read_text(encoding="utf-8").splitlines())
+             for path in {r.path for r in recipes}}  # the variants of a recipe share its file
     findings = []
     for recipe, packages in zip(recipes, built, strict=True):
-        text = (workspace.root / recipe.path).read_text(encoding="utf-8")
-        subject = Subject(recipe, tuple(text.splitlines()), workspace.platform, packages)
+        subject = Subject(recipe, lines[recipe.path], workspace.platform, packages)
         findings += lint_subject(subject, rules)
     _report(list(dict.fromkeys(findings)), args.format)  # what every variant shows, once
     if errors:
@@ -56,16 +57,18 @@ def _built_dir(value: str | None) -> Path | None:
 
 def _built(recipes, directory: Path, system_libs) -> list:
     """Per recipe, a lint.Built: the link problems of its outputs' newest packages in
-    `directory` (a skipped recipe has none to look at)."""
+    `directory` (a skipped recipe has none to look at). Each package is read once, however
+    many variants name its output."""
     from orchestrator import linkcheck
     from orchestrator.lint import Built
 
     outputs = [[] if r.skipped else [o.name for o in r.outputs] for r in recipes]
     newest = linkcheck.newest_packages(directory, {n for names in outputs for n in names})
-    allowed = linkcheck.MANYLINUX2014_LIBS if system_libs is None else tuple(system_libs)
+    allowed = linkcheck.allowed_libraries(system_libs)
     providers = linkcheck.directory_providers(directory, list(newest.values()))
-    return [Built(tuple(p for n in names if n in newest
-                        for p in linkcheck.check_package(newest[n], providers, allowed)),
+    problems = {name: linkcheck.check_package(package, providers, allowed)
+                for name, package in newest.items()}
+    return [Built(tuple(p for n in names if n in problems for p in problems[n]),
                   tuple(n for n in names if n not in newest)) for names in outputs]
 
 
