@@ -20,6 +20,10 @@ from typing import NamedTuple
 import pytest
 from orchestrator.recipes.model import Output, Recipe, Requirement
 
+# `orchestrate plan|why|graph|query` run as a process would start a server per workspace that
+# outlives the test (until idle): tests that want one (test_server.py) ask for it.
+os.environ["ORCHESTRATE_SERVER"] = "0"
+
 DEFAULT_WORKSPACE_TOML = '[workspace]\nname = "test-org"\n'
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",

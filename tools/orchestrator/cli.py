@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("lint", "check recipes against the organization's rules"),
     "develop": ("develop", "an environment with a project's requirements, the project editable"),
     "render": ("render", "the rendered recipe of each target and variant"),
+    "server": ("server", "status or stop the server answering plan, why, graph and query"),
 }
 
 

@@ -23,7 +23,7 @@ import bisect
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,18 +123,31 @@ def hash_targets(
     config_of: Callable[[str], BuildConfig],
     git_commits: Mapping[tuple[str, str], str] | None = None,
     recipe_digests: Mapping[str, str] | None = None,
+    previous: Mapping[str, str] | None = None,
+    stale: Collection[str] = (),
 ) -> dict[str, str]:
     """Hashes of every target of `order` (dependencies first); `hashed_deps(t)` are t's
     build/host dependencies inside the workspace; `recipe_digests` (target → digest of its
-    rendered recipe) spares serializing the recipes again."""
+    rendered recipe) spares serializing the recipes again. `previous`: the hashes of the same
+    targets when only the files of the `stale` ones differed: the others keep theirs unless a
+    dependency's hash moved."""
     hashes: dict[str, str] = {}
     known = recipe_digests or {}
     for target in order:
         deps = {dep: hashes[dep] for dep in hashed_deps(target)}
+        if previous is not None and _still_holds(target, deps, previous, stale):
+            hashes[target] = previous[target]
+            continue
         hashes[target] = target_hash(
             recipes[target], files, config_of(target), deps, git_commits, known.get(target)
         )
     return hashes
+
+
+def _still_holds(target: str, deps: Mapping[str, str], previous: Mapping[str, str],
+                 stale: Collection[str]) -> bool:
+    return (target not in stale and target in previous
+            and all(previous.get(dep) == digest for dep, digest in deps.items()))
 
 
 def canonical_digest(document: Any) -> str:
@@ -270,7 +283,11 @@ def git_file_index(root: Path, state=None) -> FileIndex | None:
     """Blob ids of every file git sees under `root` (the index, and the working copy of dirty
     and untracked files); None when `root` is not in a git repository. `state`: a
     `vcs.PendingTreeState` the caller started earlier."""
-    state = (state or vcs.start_tree_state(root)).result()
+    return file_index_of(root, (state or vcs.start_tree_state(root)).result())
+
+
+def file_index_of(root: Path, state: vcs.TreeState | None) -> FileIndex | None:
+    """The FileIndex of git's `state` of `root` (`git_file_index`)."""
     if state is None:
         return None
     digests = {p: b for p, b in state.blobs.items() if not _skipped(p)}
@@ -281,6 +298,58 @@ def git_file_index(root: Path, state=None) -> FileIndex | None:
         else:
             digests[path] = digest
     return FileIndex.of(digests, dirty=(p for p in state.dirty if not _skipped(p)))
+
+
+UNTRACKED_ASKED = 256  # more new untracked files than this: read git's view again instead
+
+
+def updated_file_index(root: Path, files: FileIndex, tracked: Mapping[str, str],
+                       changed: Iterable[str]) -> FileIndex | None:
+    """`files` once the `changed` paths (files or directories) changed, as `file_index_of`
+    would see them: a tracked file (`tracked`: the index's blob ids) by its working copy, dirty
+    when that differs; a deleted one dirty; an untracked one unless git ignores it. None when
+    more untracked files are new than are worth asking git about one by one."""
+    digests, dirty, untracked = dict(files.digests), set(files.dirty), {}
+    for path in _expanded(root, files, changed):
+        digests.pop(path, None)
+        dirty.discard(path)
+        blob, indexed = blob_id(root / path), tracked.get(path)
+        if indexed is not None:
+            if blob is not None:
+                digests[path] = blob
+            if blob != indexed:
+                dirty.add(path)
+        elif blob is not None:
+            untracked[path] = blob
+    if len(untracked) > UNTRACKED_ASKED:
+        return None
+    ignored = vcs.ignored(root, sorted(untracked)) if untracked else frozenset()
+    for path, blob in untracked.items():
+        if path not in ignored:
+            digests[path] = blob
+            dirty.add(path)
+    return FileIndex.of(digests, dirty, files.notice)
+
+
+def _expanded(root: Path, files: FileIndex, changed: Iterable[str]) -> set[str]:
+    """The files `changed` names: each path, what `files` had under it (a deleted or replaced
+    directory), and what is under it now (a new directory)."""
+    found = set()
+    for path in changed:
+        found.update(files.under(path))
+        if os.path.isdir(root / path) and not os.path.islink(root / path):
+            found.update(_files_and_links(root, path))
+        else:
+            found.add(path)
+    return {p for p in found if not _skipped(p)}
+
+
+def _files_and_links(root: Path, top: str) -> Iterable[str]:
+    """What git lists under `top`: files, and symbolic links to directories (git's blobs)."""
+    for directory, dirs, names in os.walk(root / top):
+        rel = Path(directory).relative_to(root).as_posix()
+        links = [d for d in dirs if os.path.islink(os.path.join(directory, d))]
+        yield from (_join(rel, n) for n in (*names, *links))
 
 
 def input_directories(recipes: Iterable[Recipe]) -> list[str]:

@@ -18,10 +18,10 @@ neither): what needs `data` (builders, render, lint, updates) asks for `with_dat
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator import plan_caches, vcs
+from orchestrator import plan_caches, resident, vcs
 from orchestrator.channels import read_channels
 from orchestrator.errors import (
     OrchestratorError,
@@ -38,10 +38,11 @@ from orchestrator.hashing import (
     FileIndex,
     build_config,
     changed_inputs,
-    git_file_index,
+    file_index_of,
     hash_targets,
     input_directories,
     read_file_index,
+    updated_file_index,
 )
 from orchestrator.plan import Plan, PlanRequest, make_plan, select_targets, unsupplied
 from orchestrator.recipes.model import Recipe
@@ -95,6 +96,9 @@ def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
         key = None  # a graph with errors is never saved
     else:
         plan_caches.save_snapshot(workspace.cache_dir, key, graph, rendered.digests)
+        kept = resident.current(workspace.root)
+        if kept is not None:
+            kept.snapshot = resident.Kept((), (key,), Snapshot(graph, rendered.digests))
     return LoadedGraph(workspace, graph, tuple(rendered.recipes), tuple(rendered.errors),
                        rendered.digests, files, key)
 
@@ -133,17 +137,28 @@ def plan_graph(loaded: LoadedGraph, request: PlanRequest) -> Plan:
     changed_files = (
         vcs.changed_files_since(workspace.root, changed_since) if changed_since else files.dirty
     )
-    changed = changed_nodes(tg, changed_inputs(_one_per_target(tg), changed_files, GLOBAL_INPUTS))
-    selected = select_targets(tg, request.patterns, changed if changed_since else None,
-                              request.dependents)
     channels = read_channels(
         [workspace.target_channel, *workspace.extra_channels],
         [workspace.platform, "noarch"], workspace.cache_dir, request.offline,
     )
-    plan = make_plan(
-        tg, selected, hashes, channels,
-        platform=workspace.platform, changed=changed, full=request.full, notices=notices,
-    )
+    inputs = (request, hashes, channels, frozenset(changed_files), tuple(notices),
+              workspace.platform)
+
+    def decide() -> Plan:
+        return decided_plan(tg, *inputs)
+
+    kept = resident.current(workspace.root)
+    return kept.kept("plan", (tg,), inputs, decide) if kept is not None else decide()
+
+
+def decided_plan(tg: TargetGraph, request: PlanRequest, hashes: Mapping[str, str], channels,
+                 changed_files: frozenset[str], notices: tuple[str, ...], platform: str) -> Plan:
+    """The plan of `request` once everything it is made of is read (pure)."""
+    changed = changed_nodes(tg, changed_inputs(_one_per_target(tg), changed_files, GLOBAL_INPUTS))
+    selected = select_targets(tg, request.patterns,
+                              changed if request.changed_since else None, request.dependents)
+    plan = make_plan(tg, selected, hashes, channels, platform=platform, changed=changed,
+                     full=request.full, notices=list(notices))
     missing = unsupplied(tg, plan, channels)
     if missing:
         raise RecipeErrors(missing)
@@ -186,32 +201,72 @@ def hash_workspace(loaded: LoadedGraph, files: FileIndex,
                    commits: Mapping[tuple[str, str], str]) -> dict[str, str]:
     """The hash of every target of the graph; for a snapshotted graph, cached under a key of
     all they are a function of (the graph, every file's blob id, the build settings, the
-    builder's version, the commits of git sources and the hashing code)."""
+    builder's version, the commits of git sources and the hashing code); in a server, kept,
+    and after an edit only the targets owning a changed file and their dependents hashed."""
     workspace, tg = loaded.workspace, loaded.graph
     # a target's settings are [build]'s or one override's: their versions, before any target
     overridden = workspace.config.build.overrides
     distinct = {workspace.target_settings(label) for label in ("", *overridden)}
     versions = {s: builder_version(s) for s in distinct}
-    key = loaded.key and plan_caches.hashes_key(
-        loaded.key, files, (workspace.config, sorted(versions.values()), commits))
-    cached = plan_caches.read_hashes(workspace.cache_dir, key) if key else None
+    settings = (workspace.config, sorted(versions.values()), commits)
+    kept = resident.current(workspace.root) if loaded.key else None
+    last = kept.hashes if kept is not None else None
+    if last is not None and last.holds((tg,), settings):
+        frame, before, hashes = last.value
+        if files is not before:
+            hashes = frame.rehashed(files, commits, hashes, _stale(tg, before, files))
+    else:
+        frame = HashFrame.of(loaded, versions)
+        hashes = _cached_hashes(loaded, files, frame, commits, settings)
+    if kept is not None:
+        kept.hashes = resident.Kept((tg,), settings, (frame, files, hashes))
+    return hashes
+
+
+def _cached_hashes(loaded: LoadedGraph, files: FileIndex, frame: HashFrame,
+                   commits: Mapping[tuple[str, str], str], settings: tuple) -> dict[str, str]:
+    """Every target hashed, or read from the hash cache under the key of all they are made of."""
+    cache_dir = loaded.workspace.cache_dir
+    key = loaded.key and plan_caches.hashes_key(loaded.key, files, settings)
+    cached = plan_caches.read_hashes(cache_dir, key) if key else None
     if cached is not None:
         return cached
-    recipes = {t: tg.recipe(t) for t in tg.graph}
-    settings = {t: workspace.target_settings(recipes[t].target) for t in tg.graph}
-    configs = build_configs(workspace.platform, settings, versions)
-    hashes = hash_targets(
-        dependencies_first(tg),
-        recipes,
-        dependencies_in(tg, HASHED_SECTIONS).__getitem__,
-        files,
-        configs.__getitem__,
-        commits,
-        loaded.digests,
-    )
+    hashes = frame.rehashed(files, commits)
     if key:
-        plan_caches.save_hashes(workspace.cache_dir, key, hashes)
+        plan_caches.save_hashes(cache_dir, key, hashes)
     return hashes
+
+
+def _stale(tg: TargetGraph, before: FileIndex, after: FileIndex) -> set[str]:
+    """The nodes owning a file that differs between `before` and `after`."""
+    old, new = before.digests, after.digests
+    changed = [p for p in old.keys() | new.keys() if old.get(p) != new.get(p)]
+    return set(changed_nodes(tg, changed_inputs(_one_per_target(tg), changed, GLOBAL_INPUTS)))
+
+
+@dataclass(frozen=True)
+class HashFrame:
+    """What hashing a graph needs besides the files and commits: an order, each target's
+    recipe, hashed dependencies and build settings (made once per graph and settings)."""
+
+    order: list[str]
+    recipes: Mapping[str, Recipe]
+    dependencies: Mapping[str, list[str]]
+    configs: Mapping[str, BuildConfig]
+    digests: Mapping[str, str]
+
+    @classmethod
+    def of(cls, loaded: LoadedGraph, versions: Mapping[TargetSettings, str]) -> HashFrame:
+        workspace, tg = loaded.workspace, loaded.graph
+        recipes = {t: tg.recipe(t) for t in tg.graph}
+        settings = {t: workspace.target_settings(recipes[t].target) for t in tg.graph}
+        return cls(dependencies_first(tg), recipes, dependencies_in(tg, HASHED_SECTIONS),
+                   build_configs(workspace.platform, settings, versions), loaded.digests)
+
+    def rehashed(self, files: FileIndex, commits: Mapping[tuple[str, str], str],
+                 previous: Mapping[str, str] | None = None, stale=()) -> dict[str, str]:
+        return hash_targets(self.order, self.recipes, self.dependencies.__getitem__, files,
+                            self.configs.__getitem__, commits, self.digests, previous, stale)
 
 
 def build_configs(platform: str, settings: Mapping[str, TargetSettings],
@@ -305,19 +360,63 @@ class Prepared:
     keys: RenderKeys
     key: str  # the snapshot key of this state of the workspace
     snapshot: Snapshot | None  # the snapshot saved under `key`, if any
+    tracked: Mapping[str, str] | None = None  # the blob ids of git's index (None outside git)
 
 
 def prepare(workspace: Workspace) -> Prepared:
-    """Git's files, the render keys and the snapshot if it still holds. Git lists the files in
-    its own processes meanwhile the snapshot and the render index are read (2 cores: the
-    reads cost nothing more), and the snapshot is used only if its key matches."""
+    """Git's files, the render keys and the snapshot if it still holds; in a server, the kept
+    ones brought up to date with the changes its watch saw."""
+    kept = resident.current(workspace.root)
+    if kept is None:
+        return _prepare(workspace)
+    prepared = _updated(workspace, kept, kept.take_changes())
+    kept.prepared = prepared
+    return prepared
+
+
+def _prepare(workspace: Workspace, kept: resident.Resident | None = None) -> Prepared:
+    """Read afresh. Git lists the files in its own processes meanwhile the snapshot and the
+    render index are read (2 cores: the reads cost nothing more), and the snapshot is used
+    only if its key matches."""
     from orchestrator.recipes.render_cache import load_index
     from orchestrator.recipes.render_workspace import indexed_render_keys
 
     pending = vcs.start_tree_state(workspace.root)
-    saved = plan_caches.read_snapshot(workspace.cache_dir)
+    saved = plan_caches.read_snapshot(workspace.cache_dir) if kept is None else None
     index = load_index(workspace.cache_dir)
-    files = git_file_index(workspace.root, pending)
+    state = pending.result()
+    files = file_index_of(workspace.root, state)
     keys = indexed_render_keys(workspace, files.digests if files else None, index)
     key = plan_caches.snapshot_key(keys.digest())
-    return Prepared(files, keys, key, plan_caches.snapshot_under(saved, key))
+    snapshot = (plan_caches.snapshot_under(saved, key) if kept is None
+                else _kept_snapshot(workspace, kept, key))
+    return Prepared(files, keys, key, snapshot, state.blobs if state else None)
+
+
+def _updated(workspace: Workspace, kept: resident.Resident, changes) -> Prepared:
+    """The kept Prepared after `changes`: the changed files read again; the render keys kept
+    while none of what they read changed, else made again (from git's listing, kept)."""
+    from orchestrator.recipes.render_cache import load_index
+    from orchestrator.recipes.render_keys import keys_hold
+    from orchestrator.recipes.render_workspace import indexed_render_keys
+
+    last = kept.prepared
+    if last is None or changes.everything or last.files is None or last.tracked is None:
+        return _prepare(workspace, kept)
+    if not changes.paths:
+        return last
+    files = updated_file_index(workspace.root, last.files, last.tracked, changes.paths)
+    if files is None:
+        return _prepare(workspace, kept)
+    if keys_hold(last.keys, last.files.digests, files.digests):
+        return replace(last, files=files)
+    keys = indexed_render_keys(workspace, files.digests, load_index(workspace.cache_dir))
+    key = plan_caches.snapshot_key(keys.digest())
+    return Prepared(files, keys, key, _kept_snapshot(workspace, kept, key), last.tracked)
+
+
+def _kept_snapshot(workspace: Workspace, kept: resident.Resident, key: str) -> Snapshot | None:
+    def read() -> Snapshot | None:
+        return plan_caches.snapshot_under(plan_caches.read_snapshot(workspace.cache_dir), key)
+
+    return kept.kept("snapshot", (), (key,), read)

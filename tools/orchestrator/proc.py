@@ -128,12 +128,14 @@ class Started:
     """A query running while the caller does something else (e.g. git's two file lists)."""
 
     def __init__(self, argv: Sequence[str], *, cwd: Path | None = None,
-                 env: Mapping[str, str] | None = None):
+                 env: Mapping[str, str] | None = None, stdin: bytes | None = None):
         self.argv = tuple(argv)
+        self._stdin = stdin
         try:
             self._child = subprocess.Popen(
-                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=cwd, env=dict(env) if env is not None else None)
+                list(argv), stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                env=dict(env) if env is not None else None)
         except OSError as exc:
             raise ProcessFailed(argv, None, (), None,
                                 f"could not start: {exc.strerror or exc}") from None
@@ -141,7 +143,7 @@ class Started:
     def result(self, timeout: float | None = None) -> Captured:
         """Its output once it exits; ProcessTimedOut (killed) after `timeout` seconds."""
         try:
-            out, err = self._child.communicate(timeout=timeout)
+            out, err = self._child.communicate(self._stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             self._child.kill()
             out, err = self._child.communicate()
@@ -155,15 +157,16 @@ class Started:
 
 
 def start(argv: Sequence[str], *, cwd: Path | None = None,
-          env: Mapping[str, str] | None = None) -> Started:
-    """A query started (ProcessFailed when it cannot start); read it with `.result()`."""
-    return Started(argv, cwd=cwd, env=env)
+          env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> Started:
+    """A query started (ProcessFailed when it cannot start); read it with `.result()`;
+    `stdin`: what it reads (else nothing)."""
+    return Started(argv, cwd=cwd, env=env, stdin=stdin)
 
 
 def output(argv: Sequence[str], *, cwd: Path | None = None, timeout: float | None = None,
-           env: Mapping[str, str] | None = None) -> Captured:
+           env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> Captured:
     """A query run to its end (see `Started.result`)."""
-    return start(argv, cwd=cwd, env=env).result(timeout)
+    return start(argv, cwd=cwd, env=env, stdin=stdin).result(timeout)
 
 
 def _text(data: bytes | None) -> str:

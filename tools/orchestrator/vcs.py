@@ -100,6 +100,21 @@ def start_tree_state(root: Path) -> PendingTreeState:
     return PendingTreeState(root)
 
 
+def ignored(root: Path, paths: list[str]) -> frozenset[str]:
+    """Which of `paths` (relative to `root`, untracked) git ignores."""
+    done = proc.output(["git", "check-ignore", "-z", "--stdin"], cwd=root,
+                       stdin="\0".join(paths).encode("utf-8", "surrogateescape"))
+    if done.returncode not in (0, 1):  # 1: none is ignored
+        raise VcsError(f"{root}: git check-ignore failed: {done.stderr.strip()}")
+    return frozenset(_split_z(done.stdout))
+
+
+def git_dir(root: Path) -> Path | None:
+    """The git directory of the repository holding `root` (None outside git)."""
+    found = _git_output(_git_start(root, "rev-parse", "--absolute-git-dir"))
+    return Path(found.strip()) if found else None
+
+
 EXECUTABLE = "+x"  # marks the id of an executable file: a lost or gained +x changes the build
 
 

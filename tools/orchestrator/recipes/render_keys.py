@@ -168,6 +168,9 @@ class RenderKeys:
     errors: tuple[RecipeError, ...]
     # the render index of this run (text key → Needs), for the caller to save when it changed
     index: Mapping[str, Needs] = field(default_factory=dict, compare=False)
+    # every file whose content the keys were made of (the recipes, what they load, the
+    # variant files, WORKSPACE.toml): while none changes and no file comes or goes, they hold
+    reads: frozenset[str] = field(default=frozenset(), compare=False)
 
     def digest(self) -> str:
         """Changes exactly when the RenderResult can change (a directory's file list too)."""
@@ -188,37 +191,53 @@ def render_keys(
                                  None if listing is None else sorted(listing))
     errors += [RecipeError(str(root / WORKSPACE_FILE), f"workspace.roots: '{r}' is not a "
                            "directory of the workspace") for r in missing_roots(workspace)]
+    reads = {WORKSPACE_FILE, *(f.path for f in found)}
     try:
         space = workspace_space(workspace)
     except RecipeError as exc:  # a variant file that cannot be read: nothing can render
-        return RenderKeys((), (*errors, exc), index)
+        return RenderKeys((), (*errors, exc), index, frozenset(reads))
+    reads.update(space.files)
     salt = render_salt(RenderContext(workspace.platform, space.values, None, (), space.files))
     v1 = v1_variant_inputs(workspace, space)
     used: dict[str, Needs] = {}
     describe, items = describer(root), []
+
+    def identify(path: str) -> str | None:
+        reads.add(path)
+        return (listing or {}).get(path) or file_id(root, path)
+
     for item in found:
         try:
-            items.extend(_keyed(item, (root, space, workspace.platform, v1), salt, listing,
-                                (index, used), describe))
+            items.extend(_keyed(item, (root, space, workspace.platform, v1), salt,
+                                (listing, identify), (index, used), describe))
         except RecipeError as exc:
             errors.append(exc)
-    return RenderKeys(tuple(items), tuple(errors), used)
+    return RenderKeys(tuple(items), tuple(errors), used, frozenset(reads))
 
 
-def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
+def keys_hold(keys: RenderKeys, before: Mapping[str, str], after: Mapping[str, str]) -> bool:
+    """Whether `keys`, made when the files were `before` (path → blob id), are still the keys
+    when they are `after`: no file came or went (directories' file lists, recipes found) and
+    none of those the keys read changed (nor a file without a suffix, which recipe discovery
+    looks at when it is a symbolic link)."""
+    if before.keys() != after.keys():
+        return False
+    changed = [p for p, blob in after.items() if before[p] != blob]
+    return not any(p in keys.reads or "." not in p.rsplit("/", 1)[-1] for p in changed)
+
+
+def _keyed(item, where, salt, lookups, indexes, describe) -> list[Keyed]:
     """`item`'s variants and their entry keys; `where`: (root, workspace VariantSpace,
-    platform); `indexes`: the saved index and this run's (filled here)."""
+    platform); `lookups`: (git's listing, `identify`: a file's id, remembered as read);
+    `indexes`: the saved index and this run's (filled here)."""
     from orchestrator.recipes import variant_config as vc
 
     root, space, platform, v1 = where
+    listing, identify = lookups
     index, used = indexes
     blob = listing.get(item.path) if listing is not None else None
     raw = None if blob else read_recipe(root, item)
     key = text_key(item.target, item.path, item.format, blob or text_id(raw.text), salt)
-
-    def identify(path: str) -> str | None:
-        return (listing or {}).get(path) or file_id(root, path)
-
     inputs = vc.recipe_inputs(item, identify)
     if key not in index or tuple(index[key].inputs) != inputs:
         raw = raw or read_recipe(root, item)
