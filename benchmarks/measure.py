@@ -79,11 +79,11 @@ def _read(file) -> str:
 
 
 def repeat(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
-           before=None) -> Stats:
+           before=None, env: dict[str, str] | None = None) -> Stats:
     """`runs` runs of `argv`; `before(i)` (when given) prepares run i and is not timed."""
     samples = []
     for i in range(runs):
         if before is not None:
             before(i)
-        samples.append(run_child(argv, cwd=cwd))
+        samples.append(run_child(argv, cwd=cwd, env=env))
     return Stats.of(samples)

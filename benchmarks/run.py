@@ -100,17 +100,23 @@ def size_figures(ws: Workspace, runs: int, empty_channel: Path) -> dict:
     """The five CLI figures and rattler-build's render for one workspace."""
     slow = min(runs, 3) if len(ws.packages) >= SLOW_SIZE else runs
     root = ws.root
+    stop_server(root)
     first = run_child(plan_argv(root), keep_output=True)
     document = json.loads(first.out)
     publish_everything(root, document)
     figures = {"targets": len(document["nodes"])}
-    figures["cold"] = repeat(plan_argv(root), slow, before=lambda i: remove_cache(root))
+    figures["cold"] = repeat(plan_argv(root), slow, before=lambda i: cold(root))
+    run_child(plan_argv(root))  # the server watches the files once it has answered once
     figures["warm"] = repeat(plan_argv(root), runs)
     figures.update(edit_figures(ws, runs))
     run_child(plan_argv(root))  # warm again after the edits were restored
     figures["why"] = repeat([orchestrate(), "-C", str(root), "why", WHY_PACKAGE], runs)
     figures["graph"] = repeat(
         [orchestrate(), "-C", str(root), "graph", "--format", "json"], runs)
+    figures["server_peak_mb"] = server_peak_mb(root)
+    stop_server(root)
+    figures["warm_alone"] = repeat(plan_argv(root), slow,
+                                   env={**os.environ, "ORCHESTRATE_SERVER": "0"})
     rattler = [sys.executable, str(HERE / "rattler_render.py"), str(ws.v1_root),
                str(empty_channel)]
     figures["rattler"] = repeat(rattler, slow)
@@ -118,8 +124,23 @@ def size_figures(ws: Workspace, runs: int, empty_channel: Path) -> dict:
     return figures
 
 
-def remove_cache(root: Path) -> None:
+def cold(root: Path) -> None:
+    """No server and no cache: what the next command starts from."""
+    stop_server(root)
     shutil.rmtree(root / "cache", ignore_errors=True)
+
+
+def stop_server(root: Path) -> None:
+    run_child([orchestrate(), "-C", str(root), "server", "stop"])
+
+
+def server_peak_mb(root: Path) -> float:
+    """The peak resident memory of the workspace's server (its VmHWM), in MB."""
+    from orchestrator import server_client
+
+    peaks = [server_client.request(sock, {"status": True})
+             for sock in server_client.servers_of(str(root.resolve()))]
+    return max((int(p["VmHWM"].split()[0]) / 1024 for p in peaks if p), default=0.0)
 
 
 def deep_source_file(ws: Workspace) -> tuple[str, int]:
@@ -204,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"N={n}: done ({time.monotonic() - started:.0f}s so far)")
     precision = measure_precision(workspaces[min(args.sizes)], args.edits, args.seed)
     results["precision"] = _precision_summary(precision, min(args.sizes))
+    for ws in workspaces.values():
+        stop_server(ws.root)
     _log(f"precision: done ({time.monotonic() - started:.0f}s so far)")
     if not args.skip_scheduler:
         results["scheduler"] = _scheduler(args.smoke)

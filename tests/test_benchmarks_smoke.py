@@ -8,6 +8,7 @@ generates a real git workspace and runs the real CLI, rattler-build and schedule
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = ("cold", "warm", "edit", "why", "graph", "rattler", "rattler_stage0")
+FIGURES = ("cold", "warm", "edit", "why", "graph", "warm_alone", "rattler", "rattler_stage0")
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +24,16 @@ def smoke(tmp_path_factory) -> tuple[dict, str]:
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "results.json"
     report = tmp / "RESULTS.md"
+    runtime = tmp / "runtime"  # the servers' sockets, of this test's own
+    runtime.mkdir(mode=0o700)
+    env = {**os.environ, "ORCHESTRATE_SERVER": "1", "XDG_RUNTIME_DIR": str(runtime)}
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--work", str(tmp / "w"),
          "--json", str(out), "--output", str(report)],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=900, env=env,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not list(runtime.rglob("*.sock")), "the benchmark left a server running"
     return json.loads(out.read_text()), report.read_text()
 
 
@@ -41,6 +46,7 @@ def test_every_figure_is_measured_with_positive_time_and_memory(smoke):
         assert stats["runs"] == 1
         assert 0 < stats["low"] <= stats["median"] <= stats["high"]
         assert stats["max_rss_mb"] > 10  # a Python process holding the workspace
+    assert figures["server_peak_mb"] > 30  # the server holds the graph
 
 
 def test_the_edit_rebuilds_at_least_the_edited_target(smoke):
@@ -73,7 +79,7 @@ def test_import_time_and_report_are_written(smoke):
     assert results["imports"]["version"]["median"] > 0
     for heading in ("## Goals", "## Figures", "## Incremental precision", "## Scheduler"):
         assert heading in report
-    assert len(results["goals"]) == 9  # 6 at the largest N, precision, 2 scheduler
+    assert len(results["goals"]) == 10  # 7 at the largest N, precision, 2 scheduler
     assert str(results["machine"]["nproc"]) in report
 
 

@@ -81,15 +81,29 @@ class LoadedGraph:
 
 def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
     """The workspace's graph: from the snapshot when it holds and `data` is not needed, else
-    rendered (the render cache), with cycles set aside and failed recipes kept in `errors`."""
+    rendered (the render cache), with cycles set aside and failed recipes kept in `errors`; in
+    a server, a graph rendered with errors (never snapshotted) is kept under its key too."""
     prepared = prepare(workspace)
-    files, key, snapshot = prepared.files, prepared.key, prepared.snapshot
+    snapshot = prepared.snapshot
     if snapshot is not None and not with_data:
         graph = snapshot.graph
         recipes = tuple(graph.recipe(t) for t in graph.graph)
-        return LoadedGraph(workspace, graph, recipes, (), snapshot.digests, files, key)
-    from orchestrator.recipes.render_workspace import render_keyed  # the snapshot missed
+        return LoadedGraph(workspace, graph, recipes, (), snapshot.digests, prepared.files,
+                           prepared.key)
+    kept = resident.current(workspace.root)
+    if kept is None or with_data:
+        return _rendered_graph(workspace, prepared)
+    loaded = kept.kept("loaded", (), (prepared.key,),
+                       lambda: _rendered_graph(workspace, prepared))
+    return replace(loaded, workspace=workspace, files=prepared.files)
 
+
+def _rendered_graph(workspace: Workspace, prepared: Prepared) -> LoadedGraph:
+    """The snapshot missed: the graph of the rendered recipes, snapshotted unless it has
+    errors (a server keeps the snapshot too)."""
+    from orchestrator.recipes.render_workspace import render_keyed
+
+    key = prepared.key
     rendered = render_keyed(workspace, prepared.keys)
     graph = _graph_past_errors(rendered)
     if rendered.errors or graph.notes.errors:
@@ -100,7 +114,7 @@ def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
         if kept is not None:
             kept.snapshot = resident.Kept((), (key,), Snapshot(graph, rendered.digests))
     return LoadedGraph(workspace, graph, tuple(rendered.recipes), tuple(rendered.errors),
-                       rendered.digests, files, key)
+                       rendered.digests, prepared.files, key)
 
 
 def _graph_past_errors(rendered) -> TargetGraph:

@@ -44,6 +44,7 @@ class Resident:
         self._pending = Changes(None)  # nothing read yet: everything is new
         self.prepared: Any = None  # planning.Prepared
         self.snapshot: Kept | None = None  # the decoded graph snapshot under its key
+        self.loaded: Kept | None = None  # a graph rendered with errors, under its key
         self.hashes: Kept | None = None
         self.plan: Kept | None = None
 
@@ -63,7 +64,7 @@ class Resident:
     def forget(self) -> None:
         """After a command failed unexpectedly: keep nothing that it may have half made."""
         self._pending = Changes(None)
-        self.prepared = self.snapshot = self.hashes = self.plan = None
+        self.prepared = self.snapshot = self.loaded = self.hashes = self.plan = None
 
     def kept(self, name: str, same: tuple, equal: tuple, compute: Callable[[], Any]) -> Any:
         """The value of step `name` for these inputs: the kept one when they are the same,

@@ -171,7 +171,7 @@ def _stop_other_builds(sock_path: Path) -> None:
     that is gone: they are asked to stop."""
     for other in sock_path.parent.glob("*.sock"):
         if other != sock_path:
-            wire.request(other, {"stop": True})
+            wire.request(str(other), {"stop": True})
 
 
 def main(argv: list[str]) -> int:
@@ -183,7 +183,7 @@ def main(argv: list[str]) -> int:
         return 0  # another server of this workspace and tool is starting or running
     sock_path.unlink(missing_ok=True)  # a server that died left it
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    with wire.socket_address(sock_path) as address:
+    with wire.socket_address(str(sock_path)) as address:
         listener.bind(address)
     listener.listen(64)
     _stop_other_builds(sock_path)

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = workspace_of(args).root
+    root = str(workspace_of(args).root)
     answers = [(sock, server_client.request(sock, {args.action: True}))
                for sock in server_client.servers_of(root)]
     running = [(sock, answer) for sock, answer in answers if answer is not None]
