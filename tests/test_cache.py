@@ -55,7 +55,7 @@ def test_fetch_downloads_once_and_verifies(tmp_path, server):
     assert path == tmp_path / "sources" / SHA / "pkg-1.0.tar.gz"
     assert path.read_bytes() == TARBALL
     assert cache.fetch_source(tmp_path, url, SHA) == path
-    assert cache.cached_source(tmp_path, SHA, url) == path
+    assert cache.source_path(tmp_path, SHA, url) == path
     assert hits == ["/pkg-1.0.tar.gz"]
 
 

@@ -28,19 +28,19 @@ def blob(text: str) -> str:
 def test_tree_state_gives_index_blob_ids_and_only_dirty_files(repo):
     write_files(repo, {"a/one.txt": "ONE\n", "a/new.txt": "new\n", "x.log": "ignored\n"})
     (repo / "b/three.txt").unlink()
-    state = vcs.tree_state(repo)
+    state = vcs.start_tree_state(repo).result()
     assert state.blobs["a/two.txt"] == blob("two\n")
     assert state.blobs["a/one.txt"] == blob("one\n")  # the index, not the working copy
     assert state.dirty == {"a/one.txt", "a/new.txt", "b/three.txt"}
 
 
 def test_tree_state_paths_are_relative_to_a_workspace_inside_a_repository(repo):
-    state = vcs.tree_state(repo / "a")
+    state = vcs.start_tree_state(repo / "a").result()
     assert set(state.blobs) == {"one.txt", "two.txt"}
 
 
 def test_tree_state_is_none_outside_git(tmp_path):
-    assert vcs.tree_state(tmp_path) is None
+    assert vcs.start_tree_state(tmp_path).result() is None
 
 
 def test_changed_files_since_counts_committed_staged_unstaged_and_untracked(repo):

@@ -155,11 +155,6 @@ def source_path(cache_dir: Path, sha256: str, url: str) -> Path:
     return cache_dir / "sources" / sha256.lower() / name
 
 
-def cached_source(cache_dir: Path, sha256: str, url: str) -> Path | None:
-    path = source_path(cache_dir, sha256, url)
-    return path if path.is_file() else None
-
-
 def fetch_source(cache_dir: Path, url: str, sha256: str, timeout: float = 120.0) -> Path:
     """The cached file for `url`, downloaded and verified first when missing."""
     from filelock import FileLock

@@ -72,13 +72,9 @@ class TreeState(NamedTuple):
     dirty: frozenset[str]
 
 
-def tree_state(root: Path) -> TreeState | None:
-    """Blob ids of the index and the dirty files under `root` (two git calls); None without git."""
-    return start_tree_state(root).result()
-
-
 class PendingTreeState:
-    """The two git reads of `tree_state`, running side by side while the caller works."""
+    """Blob ids of the index and the dirty files under a directory (`result()`: a TreeState,
+    None without git): two git reads, side by side while the caller works."""
 
     def __init__(self, root: Path):
         self._staged = _git_start(root, "ls-files", "-s", "-z")
@@ -96,7 +92,7 @@ class PendingTreeState:
 
 
 def start_tree_state(root: Path) -> PendingTreeState:
-    """`tree_state(root)` started: git lists the files while the caller does something else."""
+    """Git's view of the files under `root`, started: it lists them while the caller works."""
     return PendingTreeState(root)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from orchestrator import cache, report
 from orchestrator.commands._plan_options import add_plan_options, plan_request, workspace_of
-from orchestrator.errors import BuildFailed, ChannelError, OrchestratorError
+from orchestrator.errors import BuildError, BuildFailed, ChannelError, OrchestratorError
 from orchestrator.scheduler import Event, Outcome, run_jobs
 
 
@@ -159,12 +159,17 @@ def check_nothing_pulled_in(plan) -> None:
 
 
 def _prepare_containers(workspace, targets) -> None:
-    """Stop before building on a missing container setting (an image: bad input), and remove
-    the containers a dead run left behind (killed with -9, a reboot) in each runtime used."""
+    """Stop before building on a missing container setting (an image: bad input) or an engine
+    that does not answer, and remove the containers a dead run left behind (killed with -9, a
+    reboot) in each runtime used."""
     from orchestrator import containers
 
     settings = [containers.settings_for(workspace, target) for target in targets]
     for runtime in sorted({s.runtime for s in settings if s is not None}):
+        if not containers.runtime_available(runtime):
+            raise BuildError(f"the container engine '{runtime}' does not answer (`{runtime} "
+                             "info` fails): start it, or build without containers "
+                             "([build] container = \"none\")")
         containers.remove_stale(runtime)
 
 
