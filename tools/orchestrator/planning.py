@@ -162,7 +162,7 @@ def plan_graph(loaded: LoadedGraph, request: PlanRequest) -> Plan:
         return decided_plan(tg, *inputs)
 
     kept = resident.current(workspace.root)
-    return kept.kept("plan", (tg,), inputs, decide) if kept is not None else decide()
+    return kept.kept_plan((tg,), inputs, decide) if kept is not None else decide()
 
 
 def decided_plan(tg: TargetGraph, request: PlanRequest, hashes: Mapping[str, str], channels,

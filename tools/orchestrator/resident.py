@@ -5,7 +5,7 @@ A server (server.py) answers for one workspace. Before each command it drains it
 result up to date: the files git sees (only the changed ones read again), the render keys
 (kept when no file they were made of changed), the graph (kept under its snapshot key), the
 target hashes (only the targets owning a changed file, and what depends on them, hashed
-again) and the last plan (kept while everything it was made of is the same object or equal).
+again) and the last few plans (kept while all they were made of is the same object or equal).
 Outside a server nothing is kept (`current()` is None) and every command reads afresh.
 """
 
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.watch import Changes
+
+PLANS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Resident:
         self.snapshot: Kept | None = None  # the decoded graph snapshot under its key
         self.loaded: Kept | None = None  # a graph rendered with errors, under its key
         self.hashes: Kept | None = None
-        self.plan: Kept | None = None
+        self.plans: list[Kept] = []  # the last PLANS_KEPT plans, the newest last
 
     def refresh(self) -> Changes:
         """Drain the watch into the pending changes (before each command)."""
@@ -64,7 +66,8 @@ class Resident:
     def forget(self) -> None:
         """After a command failed unexpectedly: keep nothing that it may have half made."""
         self._pending = Changes(None)
-        self.prepared = self.snapshot = self.loaded = self.hashes = self.plan = None
+        self.prepared = self.snapshot = self.loaded = self.hashes = None
+        self.plans = []
 
     def kept(self, name: str, same: tuple, equal: tuple, compute: Callable[[], Any]) -> Any:
         """The value of step `name` for these inputs: the kept one when they are the same,
@@ -74,6 +77,17 @@ class Resident:
             return last.value
         value = compute()
         setattr(self, name, Kept(same, equal, value))
+        return value
+
+    def kept_plan(self, same: tuple, equal: tuple, compute: Callable[[], Any]) -> Any:
+        """`kept` for plans, of which the last few are kept: `why` asks for the plan of what
+        it names between two `plan //...`."""
+        for index, kept in enumerate(self.plans):
+            if kept.holds(same, equal):
+                self.plans.append(self.plans.pop(index))
+                return kept.value
+        value = compute()
+        self.plans = [*self.plans[-(PLANS_KEPT - 1):], Kept(same, equal, value)]
         return value
 
 
