@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git, invoke_cli, write_files
 from test_plan_support import ORG, publish_outputs
+from test_plan_warm_caches import LOADS
 
 ORCHESTRATE = Path(sys.executable).with_name("orchestrate")
 QUESTIONS = (
@@ -65,7 +66,7 @@ def assert_answers_as_in_process(env: dict, root: Path) -> None:
 
 @pytest.fixture
 def org(make_workspace):
-    root = make_workspace({**ORG, ".gitignore": "cache/\n*.log\n"})
+    root = make_workspace({**ORG, **LOADS, ".gitignore": "cache/\n*.log\n"})
     return root
 
 
@@ -91,6 +92,8 @@ def test_no_answer_is_stale_after_any_change(served, org):
                                   "  version: '1'\nrequirements:\n  host: [zlib]\n"}),
         lambda: (org / "recipes/libpng/meta.yaml").write_text(
             (org / "recipes/libpng/meta.yaml").read_text().replace("1.6.43", "1.6.44")),
+        lambda: (org / "internal/loader/pyproject.toml").write_text(  # a file a recipe loads
+            '[project]\nname = "loader"\nversion = "2.1"\n'),
         lambda: (org / "internal/own-util/src").rename(org / "internal/own-util/lib"),
         lambda: shutil.rmtree(org / "recipes/extra"),
         lambda: (org / "internal/own-util/lib/deep/er").mkdir(parents=True),
