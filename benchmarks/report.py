@@ -266,3 +266,15 @@ def replace_section(text: str, title: str, new: str) -> str:
     tail = rest.split("\n## ", 1)
     return head + new + ("\n## " + tail[1] if len(tail) > 1 else "")
 
+
+OTHER_SECTIONS = ("## v1 corpus render", "## Example organization build")  # their scripts'
+
+
+def with_other_sections(text: str, previous: str) -> str:
+    """`text` (run.py's report) with the sections the other benchmark scripts wrote into the
+    previous report, so that running run.py alone does not lose them."""
+    for title in OTHER_SECTIONS:
+        if title in previous:
+            section = title + previous.partition(title)[2].split("\n## ", 1)[0]
+            text = replace_section(text, title, section.rstrip("\n") + "\n")
+    return text

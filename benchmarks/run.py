@@ -39,7 +39,7 @@ sys.path.insert(0, str(HERE))
 from generate import Workspace, generate, true_affected  # noqa: E402
 from measure import Stats, repeat, run_child  # noqa: E402
 from precision import edited, measure_precision, orchestrate, plan_argv  # noqa: E402
-from report import goals, machine, markdown  # noqa: E402
+from report import goals, machine, markdown, with_other_sections  # noqa: E402
 
 WHY_PACKAGE = "numpy"
 SLOW_SIZE = 5_000  # at and above this size the slowest figures run at most 3 times
@@ -294,7 +294,9 @@ def _emit(results: dict, args: argparse.Namespace) -> None:
     text = markdown(results)
     sys.stdout.write(text)
     if args.output != "-":
-        Path(args.output).write_text(text, encoding="utf-8")
+        output = Path(args.output)
+        previous = output.read_text(encoding="utf-8") if output.exists() else ""
+        output.write_text(with_other_sections(text, previous), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
 
