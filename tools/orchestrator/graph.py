@@ -278,12 +278,12 @@ def _order_of(graph: nx.DiGraph, targets: set[str]) -> list[str]:
 
 def deps(tg: TargetGraph, targets: Iterable[str], depth: int | None = None) -> list[str]:
     """What `targets` depend on, transitively or up to `depth` steps, sorted."""
-    return _reach(tg.graph.successors, targets, depth)
+    return _reach(tg.graph._succ, targets, depth)
 
 
 def rdeps(tg: TargetGraph, targets: Iterable[str], depth: int | None = None) -> list[str]:
     """What depends on `targets`, transitively or up to `depth` steps, sorted."""
-    return _reach(tg.graph.predecessors, targets, depth)
+    return _reach(tg.graph._pred, targets, depth)
 
 
 def direct_deps(tg: TargetGraph, target: str, sections: Iterable[str] = SECTIONS) -> list[str]:
@@ -298,11 +298,14 @@ def direct_deps(tg: TargetGraph, target: str, sections: Iterable[str] = SECTIONS
     return sorted(found)
 
 
-def _reach(step, starts: Iterable[str], depth: int | None) -> list[str]:
+def _reach(adjacency: Mapping[str, Mapping], starts: Iterable[str], depth: int | None
+           ) -> list[str]:
+    """The nodes reached from `starts` along `adjacency` (the graph's own successor or
+    predecessor dicts: a method call per node costs as much as the walk)."""
     seen: set[str] = set()
     frontier = set(starts)
     while frontier and (depth is None or depth > 0):
-        frontier = {n for node in frontier for n in step(node)} - seen
+        frontier = {n for node in frontier for n in adjacency[node]} - seen
         seen |= frontier
         depth = None if depth is None else depth - 1
     return sorted(seen)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+from collections.abc import Iterable
 
 from orchestrator.commands._output import add_format, render_tree, write, write_json
 from orchestrator.commands._plan_options import loaded_graph
@@ -34,7 +36,7 @@ def graph_document(tg: TargetGraph, nodes: list[str]) -> dict:
     keep = set(nodes)
     return {
         "nodes": [_node(tg, n) for n in sorted(keep)],
-        "edges": [e for a, b, reqs in _edges_within(tg, keep) for e in _edges(a, b, reqs)],
+        "edges": _edge_documents(tg, keep),
         "external": [
             {"package": package, "required_by": [t for t in targets if t in keep]}
             for package, targets in sorted(tg.external.items())
@@ -54,31 +56,39 @@ def _node(tg: TargetGraph, target: str) -> dict:
     }
 
 
-def _edges_within(tg: TargetGraph, keep: set[str]) -> list[tuple]:
-    """(dependent, dependency, requirements) of the edges between targets of `keep`, sorted
-    (straight from the adjacency: a subgraph view costs more than the rest of the document)."""
-    edges = tg.graph.edges(data="requirements")
-    if len(keep) < len(tg.graph):
-        edges = (e for e in edges if e[0] in keep and e[1] in keep)
-    return sorted(edges, key=lambda e: (e[0], e[1]))
+def _edge_documents(tg: TargetGraph, keep: set[str]) -> list[dict]:
+    """One per (dependent, dependency, package) between targets of `keep`, sorted; straight
+    from the adjacency dicts (views and a sort of all edges cost more than the rest)."""
+    documents = []
+    for dependent in sorted(keep):
+        adjacency = tg.graph._succ[dependent]
+        for dependency in sorted(adjacency):
+            if dependency in keep:
+                for package, sections in _sections_by_package(adjacency[dependency]):
+                    documents.append({"from": dependent, "to": dependency, "package": package,
+                                      "sections": sections})
+    return documents
 
 
-def _edges(dependent: str, dependency: str, requirements) -> list[dict]:
-    sections: dict[str, set[str]] = {}
-    for req in requirements:
-        sections.setdefault(req.name, set()).add(req.section)
-    return [
-        {"from": dependent, "to": dependency, "package": package, "sections": _ordered(found)}
-        for package, found in sorted(sections.items())
-    ]
+def _sections_by_package(edge: dict) -> list[tuple[str, list[str]]]:
+    sections: dict[str, list[str]] = {}
+    for req in edge["requirements"]:
+        sections.setdefault(req.name, []).append(req.section)
+    return [(package, _ordered(found)) for package, found in sorted(sections.items())]
 
 
 _RANK = {s: i for i, s in enumerate(SECTIONS)}
 
 
-def _ordered(sections: set[str]) -> list[str]:
-    """Known sections in their usual order, then any other, sorted."""
-    return sorted(sections, key=lambda s: (_RANK.get(s, len(_RANK)), s))
+def _ordered(sections: Iterable[str]) -> list[str]:
+    """Known sections in their usual order, then any other, sorted; each once."""
+    return list(_ordered_once(tuple(sections)))
+
+
+@functools.cache
+def _ordered_once(sections: tuple[str, ...]) -> tuple[str, ...]:
+    """`_ordered` of the few combinations there are (asked once per edge)."""
+    return tuple(sorted(set(sections), key=lambda s: (_RANK.get(s, len(_RANK)), s)))
 
 
 def graph_dot(tg: TargetGraph, nodes: list[str]) -> str:
