@@ -7,9 +7,10 @@ import functools
 import json
 from collections.abc import Iterable
 
-from orchestrator.commands._output import add_format, render_tree, write, write_json
+from orchestrator.commands._output import add_format, write, write_json
 from orchestrator.commands._plan_options import loaded_graph
 from orchestrator.commands._recipe_errors import reporting
+from orchestrator.commands._tree import TextTree, tree_text
 from orchestrator.graph import TargetGraph, describe_step, select, with_dependencies
 from orchestrator.recipes.model import SECTIONS
 
@@ -113,25 +114,20 @@ def _q(text: str) -> str:
 
 def graph_text(tg: TargetGraph, nodes: list[str]) -> str:
     """A tree from each target nothing selected depends on; shared subtrees are shown once."""
-    from rich.text import Text
-    from rich.tree import Tree
-
     keep = set(nodes)
     roots = [n for n in sorted(keep) if not keep.intersection(tg.graph.predecessors(n))]
     shown: set[str] = set()
     trees = []
     for root in roots:
-        trees.append(Tree(Text(root)))
+        trees.append(TextTree(root))
         _grow(tg, trees[-1], root, shown)
-    return render_tree(*trees) + _externals_line(tg, keep)
+    return tree_text(*trees) + _externals_line(tg, keep)
 
 
-def _grow(tg: TargetGraph, tree, root: str, shown: set[str]) -> None:
+def _grow(tg: TargetGraph, tree: TextTree, root: str, shown: set[str]) -> None:
     """Depth first, without recursion (a chain of targets can be thousands long)."""
-    from rich.text import Text
-
     shown.add(root)
-    stack = [(tree, root, iter(sorted(tg.graph.successors(root))))]
+    stack = [(tree, root, iter(tg.dependencies(root)))]
     while stack:
         branch, target, pending = stack[-1]
         dep = next(pending, None)
@@ -140,10 +136,10 @@ def _grow(tg: TargetGraph, tree, root: str, shown: set[str]) -> None:
             continue
         step = describe_step(tg.requirements(target, dep))
         again = " (see above)" if dep in shown and tg.graph.out_degree(dep) else ""
-        child = branch.add(Text(f"--{step}--> {dep}{again}"))
+        child = branch.add(f"--{step}--> {dep}{again}")
         if not again:
             shown.add(dep)
-            stack.append((child, dep, iter(sorted(tg.graph.successors(dep)))))
+            stack.append((child, dep, iter(tg.dependencies(dep))))
 
 
 def _externals_line(tg: TargetGraph, keep: set[str]) -> str:
