@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+from collections.abc import Iterable
 
-from orchestrator.commands._output import add_format, render_tree, write, write_json
+from orchestrator.commands._output import add_format, write, write_json
 from orchestrator.commands._plan_options import loaded_graph
 from orchestrator.commands._recipe_errors import reporting
+from orchestrator.commands._tree import TextTree, tree_text
 from orchestrator.graph import TargetGraph, describe_step, select, with_dependencies
 from orchestrator.recipes.model import SECTIONS
 
@@ -34,7 +37,7 @@ def graph_document(tg: TargetGraph, nodes: list[str]) -> dict:
     keep = set(nodes)
     return {
         "nodes": [_node(tg, n) for n in sorted(keep)],
-        "edges": [e for a, b, reqs in _edges_within(tg, keep) for e in _edges(a, b, reqs)],
+        "edges": _edge_documents(tg, keep),
         "external": [
             {"package": package, "required_by": [t for t in targets if t in keep]}
             for package, targets in sorted(tg.external.items())
@@ -54,31 +57,46 @@ def _node(tg: TargetGraph, target: str) -> dict:
     }
 
 
-def _edges_within(tg: TargetGraph, keep: set[str]) -> list[tuple]:
-    """(dependent, dependency, requirements) of the edges between targets of `keep`, sorted
-    (straight from the adjacency: a subgraph view costs more than the rest of the document)."""
-    edges = tg.graph.edges(data="requirements")
-    if len(keep) < len(tg.graph):
-        edges = (e for e in edges if e[0] in keep and e[1] in keep)
-    return sorted(edges, key=lambda e: (e[0], e[1]))
+def _edge_documents(tg: TargetGraph, keep: set[str]) -> list[dict]:
+    """One per (dependent, dependency, package) between targets of `keep`, sorted; straight
+    from the adjacency dicts (views and a sort of all edges cost more than the rest)."""
+    documents = []
+    # edges share requirement tuples (a loaded snapshot keeps one per distinct set: 5,000 for
+    # 29,000 edges), so each is grouped once, by identity: the graph holds them all meanwhile
+    grouped: dict[int, list[tuple[str, list[str]]]] = {}
+    for dependent in sorted(keep):
+        adjacency = tg.graph._succ[dependent]
+        for dependency in sorted(adjacency):
+            if dependency not in keep:
+                continue
+            requirements = adjacency[dependency]["requirements"]
+            found = grouped.get(id(requirements))
+            if found is None:
+                found = grouped[id(requirements)] = _sections_by_package(requirements)
+            documents += [{"from": dependent, "to": dependency, "package": package,
+                           "sections": sections} for package, sections in found]
+    return documents
 
 
-def _edges(dependent: str, dependency: str, requirements) -> list[dict]:
-    sections: dict[str, set[str]] = {}
+def _sections_by_package(requirements) -> list[tuple[str, list[str]]]:
+    sections: dict[str, list[str]] = {}
     for req in requirements:
-        sections.setdefault(req.name, set()).add(req.section)
-    return [
-        {"from": dependent, "to": dependency, "package": package, "sections": _ordered(found)}
-        for package, found in sorted(sections.items())
-    ]
+        sections.setdefault(req.name, []).append(req.section)
+    return [(package, _ordered(found)) for package, found in sorted(sections.items())]
 
 
 _RANK = {s: i for i, s in enumerate(SECTIONS)}
 
 
-def _ordered(sections: set[str]) -> list[str]:
-    """Known sections in their usual order, then any other, sorted."""
-    return sorted(sections, key=lambda s: (_RANK.get(s, len(_RANK)), s))
+def _ordered(sections: Iterable[str]) -> list[str]:
+    """Known sections in their usual order, then any other, sorted; each once."""
+    return list(_ordered_once(tuple(sections)))
+
+
+@functools.cache
+def _ordered_once(sections: tuple[str, ...]) -> tuple[str, ...]:
+    """`_ordered` of the few combinations there are (asked once per edge)."""
+    return tuple(sorted(set(sections), key=lambda s: (_RANK.get(s, len(_RANK)), s)))
 
 
 def graph_dot(tg: TargetGraph, nodes: list[str]) -> str:
@@ -103,25 +121,20 @@ def _q(text: str) -> str:
 
 def graph_text(tg: TargetGraph, nodes: list[str]) -> str:
     """A tree from each target nothing selected depends on; shared subtrees are shown once."""
-    from rich.text import Text
-    from rich.tree import Tree
-
     keep = set(nodes)
     roots = [n for n in sorted(keep) if not keep.intersection(tg.graph.predecessors(n))]
     shown: set[str] = set()
     trees = []
     for root in roots:
-        trees.append(Tree(Text(root)))
+        trees.append(TextTree(root))
         _grow(tg, trees[-1], root, shown)
-    return render_tree(*trees) + _externals_line(tg, keep)
+    return tree_text(*trees) + _externals_line(tg, keep)
 
 
-def _grow(tg: TargetGraph, tree, root: str, shown: set[str]) -> None:
+def _grow(tg: TargetGraph, tree: TextTree, root: str, shown: set[str]) -> None:
     """Depth first, without recursion (a chain of targets can be thousands long)."""
-    from rich.text import Text
-
     shown.add(root)
-    stack = [(tree, root, iter(sorted(tg.graph.successors(root))))]
+    stack = [(tree, root, iter(tg.dependencies(root)))]
     while stack:
         branch, target, pending = stack[-1]
         dep = next(pending, None)
@@ -130,10 +143,10 @@ def _grow(tg: TargetGraph, tree, root: str, shown: set[str]) -> None:
             continue
         step = describe_step(tg.requirements(target, dep))
         again = " (see above)" if dep in shown and tg.graph.out_degree(dep) else ""
-        child = branch.add(Text(f"--{step}--> {dep}{again}"))
+        child = branch.add(f"--{step}--> {dep}{again}")
         if not again:
             shown.add(dep)
-            stack.append((child, dep, iter(sorted(tg.graph.successors(dep)))))
+            stack.append((child, dep, iter(tg.dependencies(dep))))
 
 
 def _externals_line(tg: TargetGraph, keep: set[str]) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestrator.commands._output import add_format, render_tree, write, write_json
+from orchestrator.commands._output import add_format, write, write_json
 from orchestrator.commands._plan_options import add_plan_options, loaded_graph, plan_request
 from orchestrator.commands._recipe_errors import reporting
+from orchestrator.commands._table import table_text
 from orchestrator.plan import Plan, PlanNode
 
 
@@ -66,8 +67,8 @@ def plan_text(plan: Plan) -> str:
     summary = _summary(plan)
     if not plan.order:
         return f"nothing to build for {plan.platform}: {summary}\n"
-    table = "".join(line.rstrip() + "\n" for line in render_tree(_table(plan)).splitlines())
-    return table + summary + "\n"
+    table = table_text(f"plan for {plan.platform} → {plan.channel}", PLAN_COLUMNS, _rows(plan))
+    return "".join(line.rstrip() + "\n" for line in table.splitlines()) + summary + "\n"
 
 
 def _summary(plan: Plan) -> str:
@@ -77,18 +78,10 @@ def _summary(plan: Plan) -> str:
     return ", ".join(parts)
 
 
-def _table(plan: Plan):
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+PLAN_COLUMNS = ("#", "target", "hash", "reasons")
 
-    table = Table(
-        title=f"plan for {plan.platform} → {plan.channel}", box=box.SIMPLE, title_justify="left"
-    )
-    for column in ("#", "target", "hash", "reasons"):
-        table.add_column(column, no_wrap=True)
-    for number, target in enumerate(plan.order, 1):
-        node = plan.nodes[target]
-        # Text: a node id's `[python=3.12]` is not rich markup
-        table.add_row(str(number), Text(target), node.hash[:10], Text("\n".join(node.reasons)))
-    return table
+
+def _rows(plan: Plan) -> list[tuple[str, str, str, str]]:
+    return [(str(number), target, plan.nodes[target].hash[:10],
+             "\n".join(plan.nodes[target].reasons))
+            for number, target in enumerate(plan.order, 1)]

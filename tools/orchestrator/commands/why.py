@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from orchestrator.commands._output import add_format, render_tree, write, write_json
+from orchestrator.commands._output import add_format, write, write_json
 from orchestrator.commands._plan_options import loaded_graph
 from orchestrator.commands._recipe_errors import reporting
+from orchestrator.commands._tree import TextTree, tree_text
 from orchestrator.errors import OrchestratorError
 from orchestrator.graph import TargetGraph, Why, describe_step, why
 
@@ -56,7 +57,7 @@ def why_text(tg: TargetGraph, answer: Why, source: str | None = None) -> str:
         where = f"from {source}" if source else "in this workspace"
         return f"nothing {where} depends on {subject}\n"
     header = f"{subject} is needed by {len(answer.needed_by)} target(s):\n"
-    trees = render_tree(*_trees(tg, answer))
+    trees = tree_text(*_trees(tg, answer))
     more = f"(first {len(answer.paths)} paths shown)\n" if answer.truncated else ""
     return header + trees + more
 
@@ -67,24 +68,21 @@ def _subject(answer: Why) -> str:
     return f"{answer.package} ({answer.target})" if answer.package else answer.target
 
 
-def _trees(tg: TargetGraph, answer: Why) -> list:
+def _trees(tg: TargetGraph, answer: Why) -> list[TextTree]:
     """The paths merged by common prefix into one tree per top-level target."""
-    from rich.text import Text
-    from rich.tree import Tree
-
-    trees: dict[str, Tree] = {}
-    branches: dict[tuple[str, ...], Tree] = {}
+    trees: dict[str, TextTree] = {}
+    branches: dict[tuple[str, ...], TextTree] = {}
     for path in answer.paths:
         root = path[0]
         if root not in trees:
-            trees[root] = branches[path[:1]] = Tree(Text(root))
+            trees[root] = branches[path[:1]] = TextTree(root)
         for i in range(1, len(path)):
             if path[: i + 1] not in branches:
                 step = describe_step(_step(tg, answer, path[i - 1], path[i]))
-                branches[path[: i + 1]] = branches[path[:i]].add(Text(f"--{step}--> {path[i]}"))
+                branches[path[: i + 1]] = branches[path[:i]].add(f"--{step}--> {path[i]}")
         if answer.target is None:
             step = describe_step(tg.requirements(path[-1], answer.package))
-            branches[path].add(Text(f"--{step}--> {answer.package}"))
+            branches[path].add(f"--{step}--> {answer.package}")
     return list(trees.values())
 
 
