@@ -10,7 +10,7 @@ render_cache.py) remembers what each recipe text reads besides itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -168,6 +168,8 @@ class RenderKeys:
     errors: tuple[RecipeError, ...]
     # the render index of this run (text key → Needs), for the caller to save when it changed
     index: Mapping[str, Needs] = field(default_factory=dict, compare=False)
+    # renders started while keying (render_pool.RenderAhead), collected by render_keyed
+    ahead: Any = field(default=None, compare=False)
 
     def digest(self) -> str:
         """Changes exactly when the RenderResult can change (a directory's file list too)."""
@@ -176,10 +178,13 @@ class RenderKeys:
 
 
 def render_keys(
-    workspace, listing: Mapping[str, str] | None, index: Mapping[str, Needs]
+    workspace, listing: Mapping[str, str] | None, index: Mapping[str, Needs],
+    on_unknown: Callable[[Keyed], None] | None = None,
 ) -> RenderKeys:
     """The cache key of every recipe, reading only the recipes the render index (`index`, as
-    saved) does not know; the keys' `index` is what this run knows (to save when it differs)."""
+    saved) does not know; the keys' `index` is what this run knows (to save when it differs).
+    `on_unknown` is called with each variant of a text the index did not know, as soon as it
+    is keyed: the render cache is all but sure to miss it."""
     from orchestrator.recipes.variant_config import workspace_space
     from orchestrator.workspace import WORKSPACE_FILE, missing_roots
 
@@ -198,16 +203,21 @@ def render_keys(
     describe, items = describer(root), []
     for item in found:
         try:
-            items.extend(_keyed(item, (root, space, workspace.platform, v1), salt, listing,
-                                (index, used), describe))
+            keyed, known = _keyed(item, (root, space, workspace.platform, v1), salt, listing,
+                                  (index, used), describe)
         except RecipeError as exc:
             errors.append(exc)
+            continue
+        items.extend(keyed)
+        for variant in keyed if on_unknown and not known else ():
+            on_unknown(variant)
     return RenderKeys(tuple(items), tuple(errors), used)
 
 
-def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
-    """`item`'s variants and their entry keys; `where`: (root, workspace VariantSpace,
-    platform); `indexes`: the saved index and this run's (filled here)."""
+def _keyed(item, where, salt, listing, indexes, describe) -> tuple[list[Keyed], bool]:
+    """`item`'s variants and their entry keys, and whether the index knew its text; `where`:
+    (root, workspace VariantSpace, platform); `indexes`: the saved index and this run's (filled
+    here)."""
     from orchestrator.recipes import variant_config as vc
 
     root, space, platform, v1 = where
@@ -220,21 +230,18 @@ def _keyed(item, where, salt, listing, indexes, describe) -> list[Keyed]:
         return (listing or {}).get(path) or file_id(root, path)
 
     inputs = vc.recipe_inputs(item, identify)
-    if key not in index or tuple(index[key].inputs) != inputs:
-        raw = raw or read_recipe(root, item)
+    known = key in index and tuple(index[key].inputs) == inputs
+    raw = raw if known else raw or read_recipe(root, item)
     space = vc.recipe_space(root, item, space, platform)
-    if key in index and tuple(index[key].inputs) == inputs:
-        needs = index[key]
-    else:
-        needs = needs_of(raw, space, vc.recipe_scripts(root, item), inputs)
+    needs = index[key] if known else needs_of(raw, space, vc.recipe_scripts(root, item), inputs)
     used[key] = needs
     described = describe(item.path.rsplit("/", 1)[0]) if needs.describe else None
     base = entry_key(key, needs, identify, described)
     variants = vc.combinations(space, frozenset(needs.used), needs.noarch)
     if len(variants) == 1 and not any(inputs):  # the text and the salt decide its one variant
-        return [Keyed(item, base, raw, variants[0], space, platform, v1)]
+        return [Keyed(item, base, raw, variants[0], space, platform, v1)], known
     return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform, v1)
-            for variant in variants]
+            for variant in variants], known
 
 
 def v1_variant_inputs(workspace, space) -> tuple:
