@@ -106,7 +106,7 @@ def entry_key(key: str, needs: Needs, file_id, described: tuple | None) -> str:
 def context_for(raw: RawRecipe, root: Path, keyed: Keyed, describe) -> RenderContext:
     """The context of one variant of a recipe: the variant's values over the first value of
     every other key, git describe (only when it mentions it), the files it loads."""
-    needs = needs_of(raw)
+    needs = keyed.needs or needs_of(raw)
     loaded, refused = _loaded_files(needs, root)
     described = describe(raw.directory) if needs.describe else None
     base = _variant_context(keyed.platform, keyed.space, keyed.variant)
@@ -158,6 +158,7 @@ class Keyed:
     space: Any = None  # the recipe's VariantSpace (the workspace's plus its own config)
     platform: str = "linux-64"
     v1: tuple = ((), ())  # recipe.yaml: the workspace's variant files (path, text), [variant]
+    needs: Needs | None = None  # what its key was made with (what its context loads)
 
 
 @dataclass(frozen=True)
@@ -239,9 +240,9 @@ def _keyed(item, where, salt, listing, indexes, describe) -> tuple[list[Keyed], 
     base = entry_key(key, needs, identify, described)
     variants = vc.combinations(space, frozenset(needs.used), needs.noarch)
     if len(variants) == 1 and not any(inputs):  # the text and the salt decide its one variant
-        return [Keyed(item, base, raw, variants[0], space, platform, v1)], known
-    return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform, v1)
-            for variant in variants], known
+        return [Keyed(item, base, raw, variants[0], space, platform, v1, needs)], known
+    return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform, v1,
+                  needs) for variant in variants], known
 
 
 def v1_variant_inputs(workspace, space) -> tuple:
