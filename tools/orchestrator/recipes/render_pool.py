@@ -51,6 +51,7 @@ class RenderAhead:
         self._waiting: list[tuple[str, Work]] = []
         self._tasks: list[tuple[list[str], Future]] = []
         self._pool = None
+        self.encoded: dict[str, Entry] = {}  # key → entry as the workers sent it (encode_entry)
 
     def add(self, key: str, work: Work) -> None:
         self._waiting.append((key, work))
@@ -65,12 +66,13 @@ class RenderAhead:
         if self._pool is None:
             return {}
         self._submit()
-        shared: dict[tuple, Requirement] = {}
         try:
-            return {key: decode_entry(entry, shared) for keys, task in self._tasks
-                    for key, entry in zip(keys, task.result(), strict=True)}
+            self.encoded = {key: entry for keys, task in self._tasks
+                            for key, entry in zip(keys, task.result(), strict=True)}
         finally:
             self._pool.shutdown()
+        shared: dict[tuple, Requirement] = {}
+        return {key: decode_entry(entry, shared) for key, entry in self.encoded.items()}
 
     def _submit(self) -> None:
         if self._waiting:

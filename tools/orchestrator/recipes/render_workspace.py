@@ -75,7 +75,7 @@ def render_keyed(workspace, keys: RenderKeys) -> RenderResult:
         workspace, [k for k in keys.items if k.key not in cached and k.key not in ahead])
     entries = {k.key: fresh.get(k.key) or cached[k.key] for k in keys.items}
     if fresh or len(entries) != len(cached):
-        render_cache.save_cache(workspace.cache_dir, entries)
+        render_cache.save_cache(workspace.cache_dir, entries, keys.ahead and keys.ahead.encoded)
     results = [_checked_sources(workspace.root, r) for k in keys.items
                for r in as_results(entries[k.key], k.found.files)]
     digests = [d for k in keys.items for d in digests_of_entry(entries[k.key])]
