@@ -66,13 +66,15 @@ class RenderAhead:
         if self._pool is None:
             return {}
         self._submit()
-        try:
-            self.encoded = {key: entry for keys, task in self._tasks
-                            for key, entry in zip(keys, task.result(), strict=True)}
+        shared: dict[tuple, Requirement] = {}
+        entries = {}
+        try:  # each task decoded as it comes, while the workers render the next ones
+            for keys, task in self._tasks:
+                for key, entry in zip(keys, task.result(), strict=True):
+                    self.encoded[key], entries[key] = entry, decode_entry(entry, shared)
         finally:
             self._pool.shutdown()
-        shared: dict[tuple, Requirement] = {}
-        return {key: decode_entry(entry, shared) for key, entry in self.encoded.items()}
+        return entries
 
     def _submit(self) -> None:
         if self._waiting:
