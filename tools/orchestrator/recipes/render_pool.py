@@ -88,10 +88,12 @@ def _workers() -> int:
 
 
 def _pool(workers: int):
-    """Forked workers inherit the renderer, imported above."""
+    """Forked workers inherit the renderer, imported above, and collect garbage as usual
+    (their parent may be forking them with its collector paused)."""
+    import gc
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers)
+    return ProcessPoolExecutor(max_workers=workers, initializer=gc.enable)
 
 
 def _render_chunk(chunk: list[Work]) -> list[Entry]:
