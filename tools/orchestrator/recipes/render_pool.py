@@ -45,7 +45,7 @@ def render_entries(work: list[Work]) -> list[Entry]:
 class RenderAhead:
     """Recipes rendered in a process pool while the caller goes on (keying the others): a cold
     run keys 5,000 recipes in about a second, which the workers spend rendering. The pool
-    starts once PARALLEL_FROM recipes are waiting; fewer are handed back unrendered."""
+    starts once PARALLEL_FROM recipes are waiting; fewer are rendered here, one by one."""
 
     def __init__(self) -> None:
         self._waiting: list[tuple[str, Work]] = []
@@ -61,10 +61,9 @@ class RenderAhead:
             self._submit()
 
     def entries(self) -> dict[str, Entry]:
-        """key → entry of every recipe added, once rendered; {} when the pool never started
-        (the caller renders them)."""
+        """key → entry of every recipe added, once rendered."""
         if self._pool is None:
-            return {}
+            return {key: render_entry(*work) for key, work in self._waiting}
         self._submit()
         shared: dict[tuple, Requirement] = {}
         entries = {}
