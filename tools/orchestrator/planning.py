@@ -86,6 +86,8 @@ def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
     prepared = prepare(workspace)
     snapshot = prepared.snapshot
     if snapshot is not None and not with_data:
+        if prepared.keys.ahead is not None:  # texts the render index lost: rendered for naught
+            prepared.keys.ahead.entries()  # but waited for, so that no pool outlives the run
         graph = snapshot.graph
         recipes = tuple(graph.recipe(t) for t in graph.graph)
         return LoadedGraph(workspace, graph, recipes, (), snapshot.digests, prepared.files,

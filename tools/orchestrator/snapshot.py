@@ -36,7 +36,7 @@ def encode(tg: TargetGraph, digests: Mapping[str, str]) -> tuple:
         return table.setdefault((q.name, q.spec, q.section, q.line), len(table))
 
     def refs(reqs) -> int:
-        return combos.setdefault(tuple(ref(q) for q in reqs), len(combos))
+        return combos.setdefault(tuple(map(ref, reqs)), len(combos))
 
     nodes = [(node, _encode_recipe(r, refs)) for node, r in tg.graph.nodes("recipe")]
     edges = [(a, b, refs(reqs)) for a, b, reqs in tg.graph.edges(data="requirements")]

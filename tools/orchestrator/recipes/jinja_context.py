@@ -203,12 +203,18 @@ def _meta_expression(text: str):
 
 
 _STRING_LITERAL = re.compile(r"""\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*""")
+# Words Jinja's parser reads as constants or operators, never as names
+_JINJA_WORDS = frozenset({"true", "false", "none", "True", "False", "None",
+                          "and", "or", "not", "in", "is", "if", "else"})
 
 
 def _value(expression: str, names: dict, file: str, line: int) -> Any:
     literal = _STRING_LITERAL.fullmatch(expression)
     if literal:  # `{% set version = "1.2.3" %}`: every recipe's literal differs, so the
         return literal[1] if literal[1] is not None else literal[2]  # compile cache misses
+    name = expression.strip()
+    if name in names and name.isidentifier() and name not in _JINJA_WORDS:
+        return names[name]  # `{{ version }}`, what Jinja looks up, without making a context
     try:
         value = _meta_expression(expression)(**names)
         if isinstance(value, jinja2.Undefined):

@@ -232,6 +232,5 @@ def requirements_with_lines(reqs: tuple[Requirement, ...], text: str) -> tuple[R
 
 
 def _located(reqs: tuple[Requirement, ...], lines: dict[tuple[str, str], int]) -> tuple:
-    from dataclasses import replace
-
-    return tuple(replace(r, line=lines.get((r.section, r.name), 0)) for r in reqs)
+    return tuple(Requirement(r.name, r.spec, r.section, lines.get((r.section, r.name), 0))
+                 for r in reqs)  # not dataclasses.replace: a tenth of the cost, as entries.py

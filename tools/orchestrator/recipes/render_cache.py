@@ -9,6 +9,7 @@ shape is a miss.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator import cachefile
@@ -41,10 +42,13 @@ def _entry(value: list) -> Entry:
     return kind, tuple(body)
 
 
-def save_cache(cache_dir: Path, entries: dict[str, Entry]) -> None:
-    """Write all entries as one file: a temporary file, then os.replace (atomic)."""
-    encoded = {key: encode_entry(entry) for key, entry in entries.items()}
-    cachefile.write(cache_dir / CACHE_FILE, "render-entries", CODE_VERSION, encoded)
+def save_cache(cache_dir: Path, entries: dict[str, Entry],
+               encoded: Mapping[str, Entry] | None = None) -> None:
+    """Write all entries as one file: a temporary file, then os.replace (atomic). `encoded`:
+    the plain form of some of them, already made (by the process pool's workers)."""
+    encoded = encoded or {}
+    plain = {key: encoded.get(key) or encode_entry(entry) for key, entry in entries.items()}
+    cachefile.write(cache_dir / CACHE_FILE, "render-entries", CODE_VERSION, plain)
 
 
 def load_index(cache_dir: Path) -> dict[str, Needs]:

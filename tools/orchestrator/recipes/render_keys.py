@@ -10,7 +10,7 @@ render_cache.py) remembers what each recipe text reads besides itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -106,7 +106,7 @@ def entry_key(key: str, needs: Needs, file_id, described: tuple | None) -> str:
 def context_for(raw: RawRecipe, root: Path, keyed: Keyed, describe) -> RenderContext:
     """The context of one variant of a recipe: the variant's values over the first value of
     every other key, git describe (only when it mentions it), the files it loads."""
-    needs = needs_of(raw)
+    needs = keyed.needs or needs_of(raw)
     loaded, refused = _loaded_files(needs, root)
     described = describe(raw.directory) if needs.describe else None
     base = _variant_context(keyed.platform, keyed.space, keyed.variant)
@@ -158,6 +158,7 @@ class Keyed:
     space: Any = None  # the recipe's VariantSpace (the workspace's plus its own config)
     platform: str = "linux-64"
     v1: tuple = ((), ())  # recipe.yaml: the workspace's variant files (path, text), [variant]
+    needs: Needs | None = None  # what its key was made with (what its context loads)
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,8 @@ class RenderKeys:
     # every file whose content the keys were made of (the recipes, what they load, the
     # variant files, WORKSPACE.toml): while none changes and no file comes or goes, they hold
     reads: frozenset[str] = field(default=frozenset(), compare=False)
+    # renders started while keying (render_pool.RenderAhead), collected by render_keyed
+    ahead: Any = field(default=None, compare=False)
 
     def digest(self) -> str:
         """Changes exactly when the RenderResult can change (a directory's file list too)."""
@@ -179,10 +182,13 @@ class RenderKeys:
 
 
 def render_keys(
-    workspace, listing: Mapping[str, str] | None, index: Mapping[str, Needs]
+    workspace, listing: Mapping[str, str] | None, index: Mapping[str, Needs],
+    on_unknown: Callable[[Keyed], None] | None = None,
 ) -> RenderKeys:
     """The cache key of every recipe, reading only the recipes the render index (`index`, as
-    saved) does not know; the keys' `index` is what this run knows (to save when it differs)."""
+    saved) does not know; the keys' `index` is what this run knows (to save when it differs).
+    `on_unknown` is called with each variant of a text the index did not know, as soon as it
+    is keyed: the render cache is all but sure to miss it."""
     from orchestrator.recipes.variant_config import workspace_space
     from orchestrator.workspace import WORKSPACE_FILE, missing_roots
 
@@ -208,10 +214,14 @@ def render_keys(
 
     for item in found:
         try:
-            items.extend(_keyed(item, (root, space, workspace.platform, v1), salt,
-                                (listing, identify), (index, used), describe))
+            keyed, known = _keyed(item, (root, space, workspace.platform, v1), salt,
+                                  (listing, identify), (index, used), describe)
         except RecipeError as exc:
             errors.append(exc)
+            continue
+        items.extend(keyed)
+        for variant in keyed if on_unknown and not known else ():
+            on_unknown(variant)
     return RenderKeys(tuple(items), tuple(errors), used, frozenset(reads))
 
 
@@ -226,10 +236,10 @@ def keys_hold(keys: RenderKeys, before: Mapping[str, str], after: Mapping[str, s
     return not any(p in keys.reads or "." not in p.rsplit("/", 1)[-1] for p in changed)
 
 
-def _keyed(item, where, salt, lookups, indexes, describe) -> list[Keyed]:
-    """`item`'s variants and their entry keys; `where`: (root, workspace VariantSpace,
-    platform); `lookups`: (git's listing, `identify`: a file's id, remembered as read);
-    `indexes`: the saved index and this run's (filled here)."""
+def _keyed(item, where, salt, lookups, indexes, describe) -> tuple[list[Keyed], bool]:
+    """`item`'s variants and their entry keys, and whether the index knew its text; `where`:
+    (root, workspace VariantSpace, platform); `lookups`: (git's listing, `identify`: a file's
+    id, remembered as read); `indexes`: the saved index and this run's (filled here)."""
     from orchestrator.recipes import variant_config as vc
 
     root, space, platform, v1 = where
@@ -239,21 +249,18 @@ def _keyed(item, where, salt, lookups, indexes, describe) -> list[Keyed]:
     raw = None if blob else read_recipe(root, item)
     key = text_key(item.target, item.path, item.format, blob or text_id(raw.text), salt)
     inputs = vc.recipe_inputs(item, identify)
-    if key not in index or tuple(index[key].inputs) != inputs:
-        raw = raw or read_recipe(root, item)
+    known = key in index and tuple(index[key].inputs) == inputs
+    raw = raw if known else raw or read_recipe(root, item)
     space = vc.recipe_space(root, item, space, platform)
-    if key in index and tuple(index[key].inputs) == inputs:
-        needs = index[key]
-    else:
-        needs = needs_of(raw, space, vc.recipe_scripts(root, item), inputs)
+    needs = index[key] if known else needs_of(raw, space, vc.recipe_scripts(root, item), inputs)
     used[key] = needs
     described = describe(item.path.rsplit("/", 1)[0]) if needs.describe else None
     base = entry_key(key, needs, identify, described)
     variants = vc.combinations(space, frozenset(needs.used), needs.noarch)
     if len(variants) == 1 and not any(inputs):  # the text and the salt decide its one variant
-        return [Keyed(item, base, raw, variants[0], space, platform, v1)]
-    return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform, v1)
-            for variant in variants]
+        return [Keyed(item, base, raw, variants[0], space, platform, v1, needs)], known
+    return [Keyed(item, _variant_key(base, variant, inputs), raw, variant, space, platform, v1,
+                  needs) for variant in variants], known
 
 
 def v1_variant_inputs(workspace, space) -> tuple:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from orchestrator.cachefile import collector_paused
 from orchestrator.errors import RecipeError
 from orchestrator.recipes import render_cache
 from orchestrator.recipes.context import RenderContext
@@ -45,19 +46,51 @@ def indexed_render_keys(
     (`index`: `render_cache.load_index(workspace.cache_dir)` when the caller has read it);
     the index is saved again when this run knows other texts."""
     index = render_cache.load_index(workspace.cache_dir) if index is None else index
-    keys = render_keys(workspace, listing, index)
+    ahead = _Ahead(workspace)
+    with collector_paused():  # as render_keyed: the keys and texts live as long as the run
+        keys = replace(render_keys(workspace, listing, index, ahead.add), ahead=ahead.pool)
     if keys.index.keys() != index.keys():
         render_cache.save_index(workspace.cache_dir, dict(keys.index))
     return keys
 
 
+class _Ahead:
+    """The recipes whose text the render index does not know, sent to be rendered while the
+    others are keyed; the renderer is imported at the first one only (a warm run has none)."""
+
+    def __init__(self, workspace) -> None:
+        self.workspace, self.describe, self.pool = workspace, describer(workspace.root), None
+
+    def add(self, keyed: Keyed) -> None:
+        if self.pool is None:
+            from orchestrator.recipes.render_pool import RenderAhead
+
+            self.pool = RenderAhead()
+        self.pool.add(keyed.key, _work(self.workspace, keyed, self.describe))
+
+
 def render_keyed(workspace, keys: RenderKeys) -> RenderResult:
-    """The recipes of `keys`, from the render cache or rendered (in parallel) when missing."""
+    """The recipes of `keys`, from the render cache or rendered (in parallel) when missing;
+    with the collector paused, as for loading a cache: 5,000 recipes are ~300,000 long-lived
+    objects, which each full collection would walk again (a tenth of a cold plan)."""
+    with collector_paused():
+        entries = _entries(workspace, keys)
+        return _result(workspace, keys, entries)
+
+
+def _entries(workspace, keys: RenderKeys) -> dict[str, Entry]:
+    """key → entry of every item of `keys`, the render cache saved again when it changed."""
     cached = render_cache.load_cache(workspace.cache_dir)
-    fresh = _rendered(workspace, [k for k in keys.items if k.key not in cached])
+    ahead = keys.ahead.entries() if keys.ahead else {}
+    fresh = ahead | _rendered(
+        workspace, [k for k in keys.items if k.key not in cached and k.key not in ahead])
     entries = {k.key: fresh.get(k.key) or cached[k.key] for k in keys.items}
     if fresh or len(entries) != len(cached):
-        render_cache.save_cache(workspace.cache_dir, entries)
+        render_cache.save_cache(workspace.cache_dir, entries, keys.ahead and keys.ahead.encoded)
+    return entries
+
+
+def _result(workspace, keys: RenderKeys, entries: dict[str, Entry]) -> RenderResult:
     results = [_checked_sources(workspace.root, r) for k in keys.items
                for r in as_results(entries[k.key], k.found.files)]
     digests = [d for k in keys.items for d in digests_of_entry(entries[k.key])]

@@ -117,35 +117,40 @@ def _uses(text: str, dashless: str, key: str) -> bool:
     probes = [key, language[1]] if language else ["cdt("] if key.startswith("cdt_") else [key]
     if not any(p in text or p in dashless for p in probes):
         return False
-    return _pattern(key).search(text) is not None
+    return any(needed in text and pattern.search(text) for needed, pattern in _patterns(key))
 
 
-_PATTERNS: dict[str, re.Pattern] = {}
+_PATTERNS: dict[str, tuple[tuple[str, re.Pattern], ...]] = {}
 
 
-def _pattern(key: str) -> re.Pattern:
+def _patterns(key: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """conda-build's one alternation, as (text it needs, pattern) per alternative: searching
+    each alone, only in a text holding what it needs, and the requirement line (how most
+    recipes use a key) first, gives the same answer several times faster."""
     if key not in _PATTERNS:
-        _PATTERNS[key] = re.compile("|".join(_alternatives(key)), re.M)
+        _PATTERNS[key] = tuple((needed, re.compile(pattern, re.M))
+                               for needed, pattern in _alternatives(key))
     return _PATTERNS[key]
 
 
-def _alternatives(key: str) -> list[str]:
+def _alternatives(key: str) -> list[tuple[str, str]]:
     k = re.escape(key)
     req = "[-_]".join(map(re.escape, key.split("_")))
     out = [
-        rf"\{{\{{\s*(?:pin_[a-z]+\(\s*?['\"])?{k}(?:[^_0-9a-zA-Z].*?)?\}}\}}",
-        rf"^[^#\[\n]*?\#?\s\[[^\]\n]*?(?<![_\w\d]){k}[=\s<>!\]]",
-        rf"(?:^|[^\{{])\{{%-?\s*(?:el)?if\s*.*{k}\s*(?:[^%]*?)?-?%\}}",
-        rf"(?:^|[^\{{])\{{%-?\s*for\s*.*\s*in\s*{k}(?![a-zA-Z_0-9])(?:[^%]*?)?-?%\}}",
-        rf"(?:^|[^\{{])\{{%-?\s*set\s*.*\s*=\s*.*(?<![a-zA-Z_0-9]){k}(?![a-zA-Z_0-9])"
-        rf"(?:[^%]*?)?-?%\}}",
-        rf"^\s+\-\s+{req}\s*(?:\s[\[#]|$)",
+        ("", rf"^\s+\-\s+{req}\s*(?:\s[\[#]|$)"),
+        ("{{", rf"\{{\{{\s*(?:pin_[a-z]+\(\s*?['\"])?{k}(?:[^_0-9a-zA-Z].*?)?\}}\}}"),
+        ("[", rf"^[^#\[\n]*?\#?\s\[[^\]\n]*?(?<![_\w\d]){k}[=\s<>!\]]"),
+        ("{%", rf"(?:^|[^\{{])\{{%-?\s*(?:el)?if\s*.*{k}\s*(?:[^%]*?)?-?%\}}"),
+        ("{%", rf"(?:^|[^\{{])\{{%-?\s*for\s*.*\s*in\s*{k}(?![a-zA-Z_0-9])(?:[^%]*?)?-?%\}}"),
+        ("{%", rf"(?:^|[^\{{])\{{%-?\s*set\s*.*\s*=\s*.*(?<![a-zA-Z_0-9]){k}(?![a-zA-Z_0-9])"
+               rf"(?:[^%]*?)?-?%\}}"),
     ]
     language = re.match(r"(.*?)_(compiler|stdlib)(_version)?$", key)
     if language:
-        out.append(rf"\{{\{{\s*{language[2]}\([\'\"]{re.escape(language[1])}[\"\'][^\{{]*?\}}")
+        name = re.escape(language[1])
+        out.append(("{{", rf"\{{\{{\s*{language[2]}\([\'\"]{name}[\"\'][^\{{]*?\}}"))
     if key.startswith("cdt_"):
-        out.append(r"\{\{\s*cdt\(")
+        out.append(("{{", r"\{\{\s*cdt\("))
     return out
 
 

@@ -85,7 +85,9 @@ def bounds_problem(document: object) -> str | None:
 
 def _parsed(text: str, file: str, loader: type) -> object:
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+        if "&" in text:  # anchors: shared and recursive values, the loader's own business
+            return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+        return _document(loader(text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -94,6 +96,34 @@ def _parsed(text: str, file: str, loader: type) -> object:
         raise RecipeError(file, f"invalid YAML: {exc}") from None
     except RecursionError:
         raise RecipeError(file, f"YAML nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _document(loader) -> object:
+    """What `loader.get_single_data()` gives, from the same nodes."""
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _constructed(node, loader)
+    finally:
+        loader.dispose()
+
+
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+
+
+def _constructed(node: yaml.Node, loader) -> object:
+    """The safe constructor's value of `node` (without anchors), built directly for what
+    recipes are made of: maps with plain keys, lists, strings (the constructor's generic,
+    two-step path costs a third of a render). Any other node, a boolean or a merge key say,
+    is built by the loader itself."""
+    tag = node.tag
+    if tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
+    if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        return [_constructed(item, loader) for item in node.value]
+    if tag == _MAP and isinstance(node, yaml.MappingNode) and all(
+            k.tag == _STR and isinstance(k, yaml.ScalarNode) for k, _ in node.value):
+        return {k.value: _constructed(v, loader) for k, v in node.value}
+    return loader.construct_document(node)
 
 
 def line_of(text: str, keys: tuple[object, ...]) -> int | None:
