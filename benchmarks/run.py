@@ -263,8 +263,10 @@ def _profiles(root: Path) -> list[dict]:
     _log("profiling")
     ws = ["-C", str(root)]
     found = [
-        profile_command([*ws, "plan", "//...", "--format", "json"], label="warm plan //... in a process of its own (no server)"),
-        profile_command([*ws, "why", WHY_PACKAGE], label=f"why {WHY_PACKAGE} (warm, in a process of its own)"),
+        profile_command([*ws, "plan", "//...", "--format", "json"],
+                        label="warm plan //... in a process of its own (no server)"),
+        profile_command([*ws, "why", WHY_PACKAGE],
+                        label=f"why {WHY_PACKAGE} (warm, in a process of its own)"),
         profile_program([str(HERE / "render_serial.py"), str(root), "1000"], 12,
                         "rendering 1,000 recipes serially (a cold plan's workers)"),
     ]

@@ -50,6 +50,11 @@ def read_snapshot(cache_dir: Path) -> tuple[str, Any] | None:
         return cachefile.read(cache_dir / SNAPSHOT_FILE, SNAPSHOT_KIND, tuples=True)
 
 
+def saved_key(cache_dir: Path) -> str | None:
+    """The key the snapshot was saved under, reading only the file's beginning."""
+    return cachefile.read_key(cache_dir / SNAPSHOT_FILE, SNAPSHOT_KIND)
+
+
 def snapshot_under(saved: tuple[str, Any] | None, key: str) -> Snapshot | None:
     """The snapshot `read_snapshot` gave, if it was saved under `key`; None when it was not or
     is of another shape."""

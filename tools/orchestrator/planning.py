@@ -82,17 +82,19 @@ class LoadedGraph:
 def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
     """The workspace's graph: from the snapshot when it holds and `data` is not needed, else
     rendered (the render cache), with cycles set aside and failed recipes kept in `errors`; in
-    a server, a graph rendered with errors (never snapshotted) is kept under its key too."""
+    a server, a rendered graph is kept under its key until its snapshot is read back (a graph
+    with errors, never snapshotted, stays kept)."""
     prepared = prepare(workspace)
-    snapshot = prepared.snapshot
+    snapshot, kept = prepared.snapshot, resident.current(workspace.root)
     if snapshot is not None and not with_data:
         if prepared.keys.ahead is not None:  # texts the render index lost: rendered for naught
             prepared.keys.ahead.entries()  # but waited for, so that no pool outlives the run
+        if kept is not None:
+            kept.loaded = None  # a graph rendered before the snapshot was saved: let go
         graph = snapshot.graph
         recipes = tuple(graph.recipe(t) for t in graph.graph)
         return LoadedGraph(workspace, graph, recipes, (), snapshot.digests, prepared.files,
                            prepared.key)
-    kept = resident.current(workspace.root)
     if kept is None or with_data:
         return _rendered_graph(workspace, prepared)
     loaded = kept.kept("loaded", (), (prepared.key,),
@@ -102,7 +104,9 @@ def load_graph(workspace: Workspace, *, with_data: bool = False) -> LoadedGraph:
 
 def _rendered_graph(workspace: Workspace, prepared: Prepared) -> LoadedGraph:
     """The snapshot missed: the graph of the rendered recipes, snapshotted unless it has
-    errors (a server keeps the snapshot too)."""
+    errors. A server keeps the snapshot as the next command reads it back (decoded, its
+    recipes share their requirements and carry no `data`: lighter, and faster to walk) rather
+    than this graph."""
     from orchestrator.recipes.render_workspace import render_keyed
 
     key = prepared.key
@@ -112,9 +116,6 @@ def _rendered_graph(workspace: Workspace, prepared: Prepared) -> LoadedGraph:
         key = None  # a graph with errors is never saved
     else:
         plan_caches.save_snapshot(workspace.cache_dir, key, graph, rendered.digests)
-        kept = resident.current(workspace.root)
-        if kept is not None:
-            kept.snapshot = resident.Kept((), (key,), Snapshot(graph, rendered.digests))
     return LoadedGraph(workspace, graph, tuple(rendered.recipes), tuple(rendered.errors),
                        rendered.digests, prepared.files, key)
 
@@ -420,19 +421,32 @@ def _updated(workspace: Workspace, kept: resident.Resident, changes) -> Prepared
     if last is None or changes.everything or last.files is None or last.tracked is None:
         return _prepare(workspace, kept)
     if not changes.paths:
-        return last
+        return _with_snapshot(workspace, kept, last)
     files = updated_file_index(workspace.root, last.files, last.tracked, changes.paths)
     if files is None:
         return _prepare(workspace, kept)
     if keys_hold(last.keys, last.files.digests, files.digests):
-        return replace(last, files=files)
+        return _with_snapshot(workspace, kept, replace(last, files=files))
     keys = indexed_render_keys(workspace, files.digests, load_index(workspace.cache_dir))
     key = plan_caches.snapshot_key(keys.digest())
     return Prepared(files, keys, key, _kept_snapshot(workspace, kept, key), last.tracked)
 
 
-def _kept_snapshot(workspace: Workspace, kept: resident.Resident, key: str) -> Snapshot | None:
-    def read() -> Snapshot | None:
-        return plan_caches.snapshot_under(plan_caches.read_snapshot(workspace.cache_dir), key)
+def _with_snapshot(workspace: Workspace, kept: resident.Resident,
+                   prepared: Prepared) -> Prepared:
+    """`prepared` with its snapshot, which a render may have saved since it was read."""
+    if prepared.snapshot is not None:
+        return prepared
+    return replace(prepared, snapshot=_kept_snapshot(workspace, kept, prepared.key))
 
-    return kept.kept("snapshot", (), (key,), read)
+
+def _kept_snapshot(workspace: Workspace, kept: resident.Resident, key: str) -> Snapshot | None:
+    """The snapshot under `key`: the kept one, else read (its header first) and kept."""
+    if kept.snapshot is not None and kept.snapshot.equal == (key,):
+        return kept.snapshot.value
+    if plan_caches.saved_key(workspace.cache_dir) != key:
+        return None
+    snapshot = plan_caches.snapshot_under(plan_caches.read_snapshot(workspace.cache_dir), key)
+    if snapshot is not None:
+        kept.snapshot = resident.Kept((), (key,), snapshot)
+    return snapshot

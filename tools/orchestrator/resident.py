@@ -80,14 +80,15 @@ class Resident:
         return value
 
     def kept_plan(self, same: tuple, equal: tuple, compute: Callable[[], Any]) -> Any:
-        """`kept` for plans, of which the last few are kept: `why` asks for the plan of what
-        it names between two `plan //...`."""
+        """`kept` for plans, of which the last few of one graph are kept: `why` asks for the
+        plan of what it names between two `plan //...` (another graph's are let go: memory)."""
         for index, kept in enumerate(self.plans):
             if kept.holds(same, equal):
                 self.plans.append(self.plans.pop(index))
                 return kept.value
         value = compute()
-        self.plans = [*self.plans[-(PLANS_KEPT - 1):], Kept(same, equal, value)]
+        alike = [kept for kept in self.plans if kept.holds(same, kept.equal)]  # same graph
+        self.plans = [*alike[-(PLANS_KEPT - 1):], Kept(same, equal, value)]
         return value
 
 
