@@ -3,7 +3,7 @@
 Like Bazel's server and pantsd: started on demand by the front door (server_client.py) for one
 workspace and one build of the tool, it holds its socket under a lock (one server per socket),
 answers one command at a time by running cli.py in this process with the client's command
-line, directory, environment and terminals, and keeps the graph, the hashes and the last plan
+line, directory, environment and terminals, and keeps the graph, the hashes and the last plans
 between commands (resident.py). Before each command it drains its inotify watch (watch.py):
 what changed is read again, never answered from memory.
 

@@ -1,7 +1,7 @@
 """The `orchestrate` command's front door: questions go to the workspace's server.
 
 `plan`, `why`, `graph` and `query` are answered by a server process per workspace and build of
-the tool (server.py) which keeps the graph, the hashes and the last plan in memory and knows
+the tool (server.py) which keeps the graph, the hashes and the last plans in memory and knows
 from inotify what changed since; this module starts it on demand, sends it the command line,
 the working directory, the environment and whether stdout/stderr are terminals, and writes
 back what it prints, as it prints it. Everything else, and everything when the server cannot
