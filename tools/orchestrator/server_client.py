@@ -6,9 +6,9 @@ from inotify what changed since; this module starts it on demand, sends it the c
 the working directory, the environment and whether stdout/stderr are terminals, and writes
 back what it prints, as it prints it. Everything else, and everything when the server cannot
 be used (`ORCHESTRATE_SERVER=0`, no private runtime directory, the server died), runs in this
-process (cli.py). It imports little of the standard library (no json, hashlib, pathlib: 15 ms
-together, a tenth of a warm answer): the messages are marshal's (both ends are this tool on
-this interpreter, the tool digest says so, and the socket is this user's alone), paths strings.
+process (cli.py). It imports little of the standard library (no hashlib, pathlib: OpenSSL and
+urllib behind them cost a tenth of a warm answer): paths are strings, messages JSON (data that
+cannot run code, like every cache), the socket this user's alone.
 
 The socket's name holds a digest of the workspace's path and one of the tool itself (its code,
 its interpreter, its installed packages), so a changed tool never talks to an old server, and
@@ -17,7 +17,7 @@ the new server tells the old ones to stop.
 
 from __future__ import annotations
 
-import marshal
+import json
 import os
 import socket
 import struct
@@ -265,7 +265,7 @@ def _spawn(root: str, where: ServerPaths):
 
 
 def send(sock: socket.socket, message: dict) -> None:
-    data = marshal.dumps(message)
+    data = json.dumps(message).encode()  # ASCII: lone surrogates travel escaped
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
@@ -275,7 +275,7 @@ def receive(sock: socket.socket) -> dict | None:
     if header is None:
         return None
     data = _exactly(sock, _HEADER.unpack(header)[0])
-    return None if data is None else marshal.loads(data)
+    return None if data is None else json.loads(data)
 
 
 def _exactly(sock: socket.socket, size: int) -> bytes | None:
