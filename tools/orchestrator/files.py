@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator.errors import FileWriteError
@@ -44,3 +45,8 @@ def file_id(root: Path, path: str) -> str | None:
         return f"outside:{exc.target}"
     except OSError:
         return None
+
+
+def changed_paths(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """The paths whose id differs between two listings (path → blob id), come or gone too."""
+    return [p for p in before.keys() | after.keys() if before.get(p) != after.get(p)]

@@ -290,14 +290,14 @@ def file_index_of(root: Path, state: vcs.TreeState | None) -> FileIndex | None:
     """The FileIndex of git's `state` of `root` (`git_file_index`)."""
     if state is None:
         return None
-    digests = {p: b for p, b in state.blobs.items() if not _skipped(p)}
+    digests = {p: b for p, b in state.blobs.items() if not skipped_path(p)}
     for path in state.dirty:
         digest = blob_id(root / path)
-        if digest is None or _skipped(path):
+        if digest is None or skipped_path(path):
             digests.pop(path, None)
         else:
             digests[path] = digest
-    return FileIndex.of(digests, dirty=(p for p in state.dirty if not _skipped(p)))
+    return FileIndex.of(digests, dirty=(p for p in state.dirty if not skipped_path(p)))
 
 
 UNTRACKED_ASKED = 256  # more new untracked files than this: read git's view again instead
@@ -341,7 +341,7 @@ def _expanded(root: Path, files: FileIndex, changed: Iterable[str]) -> set[str]:
             found.update(_files_and_links(root, path))
         else:
             found.add(path)
-    return {p for p in found if not _skipped(p)}
+    return {p for p in found if not skipped_path(p)}
 
 
 def _files_and_links(root: Path, top: str) -> Iterable[str]:
@@ -383,12 +383,12 @@ def walk_files(root: Path, directories: Iterable[str] = (".",)) -> list[str]:
     found: set[str] = set()
     for place in directories:
         place = place.strip("/") or "."
-        if (root / place).is_file() and not _skipped(place):
+        if (root / place).is_file() and not skipped_path(place):
             found.add(place)
         for directory, dirs, names in os.walk(root / place):
             rel = Path(directory).relative_to(root).as_posix()
-            dirs[:] = [d for d in dirs if not _skipped(_join(rel, d))]
-            found.update(p for p in (_join(rel, n) for n in names) if not _skipped(p))
+            dirs[:] = [d for d in dirs if not skipped_path(_join(rel, d))]
+            found.update(p for p in (_join(rel, n) for n in names) if not skipped_path(p))
     return sorted(found)
 
 
@@ -396,6 +396,7 @@ def _join(directory: str, name: str) -> str:
     return name if directory == "." else f"{directory}/{name}"
 
 
-def _skipped(path: str) -> bool:
+def skipped_path(path: str) -> bool:
+    """Never an input: the workspace's cache/, and .git and __pycache__ anywhere."""
     parts = path.split("/")
     return parts[0] == CACHE_DIR or not SKIPPED_DIRS.isdisjoint(parts)

@@ -31,6 +31,7 @@ from orchestrator.errors import (
     VcsError,
     WorkspaceError,
 )
+from orchestrator.files import changed_paths
 from orchestrator.graph import TargetGraph, build_graph
 from orchestrator.hashing import (
     HASHED_SECTIONS,
@@ -256,8 +257,7 @@ def _cached_hashes(loaded: LoadedGraph, files: FileIndex, frame: HashFrame,
 
 def _stale(tg: TargetGraph, before: FileIndex, after: FileIndex) -> set[str]:
     """The nodes owning a file that differs between `before` and `after`."""
-    old, new = before.digests, after.digests
-    changed = [p for p in old.keys() | new.keys() if old.get(p) != new.get(p)]
+    changed = changed_paths(before.digests, after.digests)
     return set(changed_nodes(tg, changed_inputs(_one_per_target(tg), changed, GLOBAL_INPUTS)))
 
 

@@ -46,7 +46,7 @@ class Resident:
         self._pending = Changes(None)  # nothing read yet: everything is new
         self.prepared: Any = None  # planning.Prepared
         self.snapshot: Kept | None = None  # the decoded graph snapshot under its key
-        self.loaded: Kept | None = None  # a graph rendered with errors, under its key
+        self.loaded: Kept | None = None  # a graph this server rendered, until its snapshot
         self.hashes: Kept | None = None
         self.plans: list[Kept] = []  # the last PLANS_KEPT plans, the newest last
 

@@ -71,10 +71,10 @@ class Server:
         which that answer does not wait for); its first drain says everything changed, as
         nothing is known of what happened before it."""
         from orchestrator import vcs
-        from orchestrator.hashing import SKIPPED_DIRS
+        from orchestrator.hashing import skipped_path
 
         if self.watch is None:
-            self.watch = TreeWatch(self.root, SKIPPED_DIRS, vcs.git_dir(self.root))
+            self.watch = TreeWatch(self.root, skipped_path, vcs.git_dir(self.root))
 
     def serve(self) -> None:
         self.listener.settimeout(POLL_SECONDS)
@@ -106,7 +106,6 @@ class Server:
         if message.get("status"):
             wire.send(conn, self._status())
             return True
-        self.last = time.monotonic()
         gone = self.kept.refresh().gone
         code = self._run(conn, message)
         self.answered += 1
@@ -126,10 +125,8 @@ class Server:
                 return cli.main(list(message["argv"]))
         except SystemExit as exc:  # argparse: its message is on the client's stderr already
             return exc.code if isinstance(exc.code, int) else 2
-        except OSError as exc:
-            if isinstance(exc, BrokenPipeError | ConnectionError):
-                return 0  # the client left
-            return self._failed(streams[1])
+        except ConnectionError:  # the client left (BrokenPipeError is one)
+            return 0
         except BaseException:  # a bug, or --debug: the traceback, as in a process of its own
             return self._failed(streams[1])
 
@@ -166,12 +163,12 @@ def _client_context(cwd: str, env: dict, streams: tuple[_Stream, _Stream]):
         os.environ.update(saved_env)
 
 
-def _stop_other_builds(sock_path: Path) -> None:
+def _stop_other_builds(root: Path, sock_path: Path) -> None:
     """Servers of the same workspace started by another build of the tool answer for a tool
     that is gone: they are asked to stop."""
-    for other in sock_path.parent.glob("*.sock"):
-        if other != sock_path:
-            wire.request(str(other), {"stop": True})
+    for other in wire.servers_of(str(root)):
+        if other != str(sock_path):
+            wire.request(other, {"stop": True})
 
 
 def main(argv: list[str]) -> int:
@@ -186,7 +183,7 @@ def main(argv: list[str]) -> int:
     with wire.socket_address(str(sock_path)) as address:
         listener.bind(address)
     listener.listen(64)
-    _stop_other_builds(sock_path)
+    _stop_other_builds(root, sock_path)
     print(f"{time.strftime('%F %T')} server {os.getpid()} for {root}", flush=True)
     try:
         Server(root, listener).serve()

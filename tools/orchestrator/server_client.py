@@ -140,12 +140,12 @@ def _answer(sock: socket.socket) -> int | None:
 
 
 class ServerPaths:
-    """The socket, lock and log of the server of one workspace and one build of the tool."""
+    """The socket and log of the server of one workspace and one build of the tool (which
+    holds `<tool>.lock` beside them)."""
 
     def __init__(self, directory: str, tool: str):
         self.directory = directory
         self.socket = os.path.join(directory, f"{tool}.sock")
-        self.lock = os.path.join(directory, f"{tool}.lock")
         self.log = os.path.join(directory, f"{tool}.log")
 
 

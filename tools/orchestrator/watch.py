@@ -12,6 +12,7 @@ is not watched: nothing in it is an input.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,10 @@ class Changes:
 
 
 class TreeWatch:
-    """inotify watches on every directory under `root` but `skipped` ones, and on git's own."""
+    """inotify watches on every directory under `root` but those `skipped(path)` says are
+    never inputs, and on git's own."""
 
-    def __init__(self, root: Path, skipped: frozenset[str], git_dir: Path | None):
+    def __init__(self, root: Path, skipped: Callable[[str], bool], git_dir: Path | None):
         self.root = root
         self._skipped = skipped
         self._inotify = INotify()
@@ -53,9 +55,6 @@ class TreeWatch:
         self._add_tree("")
         if git_dir is not None:
             self._add_git(git_dir)
-
-    def close(self) -> None:
-        self._inotify.close()
 
     def drain(self) -> Changes:
         """Every change queued since the last drain, without waiting."""
@@ -106,7 +105,7 @@ class TreeWatch:
                 self._gone = self._everything = True
             return
         path = f"{directory}/{event.name}" if directory else event.name
-        if event.name in self._skipped or (directory == "" and event.name == "cache"):
+        if self._skipped(path):
             return
         is_dir = bool(event.mask & flags.ISDIR)
         if is_dir and event.mask & (flags.MOVED_FROM | flags.MOVED_TO):
@@ -123,8 +122,7 @@ class TreeWatch:
         for directory, dirs, _files in os.walk(self.root / top):
             relative = os.path.relpath(directory, self.root)
             relative = "" if relative == "." else relative
-            dirs[:] = [d for d in dirs if d not in self._skipped
-                       and not (relative == "" and d == "cache")]
+            dirs[:] = [d for d in dirs if not self._skipped(f"{relative}/{d}".lstrip("/"))]
             self._watch(Path(directory), relative)
 
     def _watch(self, directory: Path, relative: str) -> None:

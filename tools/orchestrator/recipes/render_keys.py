@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import xxhash
 
 from orchestrator.errors import RecipeError
-from orchestrator.files import file_id
+from orchestrator.files import changed_paths, file_id
 from orchestrator.recipes.context import RenderContext
 from orchestrator.recipes.discover import FoundRecipe, find_recipes, read_recipe
 from orchestrator.recipes.model import RawRecipe
@@ -232,8 +232,8 @@ def keys_hold(keys: RenderKeys, before: Mapping[str, str], after: Mapping[str, s
     looks at when it is a symbolic link)."""
     if before.keys() != after.keys():
         return False
-    changed = [p for p, blob in after.items() if before[p] != blob]
-    return not any(p in keys.reads or "." not in p.rsplit("/", 1)[-1] for p in changed)
+    return not any(p in keys.reads or "." not in p.rsplit("/", 1)[-1]
+                   for p in changed_paths(before, after))
 
 
 def _keyed(item, where, salt, lookups, indexes, describe) -> tuple[list[Keyed], bool]:
